@@ -27,7 +27,24 @@ let package = Package(
         .target(name: "Sodium", dependencies: ["CSodium"], swiftSettings: swiftSettings),
         .target(name: "LevelDB", dependencies: ["CLevelDB"], swiftSettings: swiftSettings),
 
+        // GOST 28147-89 and the RFC 4357 key wraps: the law names it, no library here has it.
+        .target(name: "GOST28147", swiftSettings: swiftSettings),
+
+        // Pure formats and math, shared by the node and the auditor.
+        .target(name: "MerkleLog", dependencies: [crypto], swiftSettings: swiftSettings),
+        .target(name: "LedgerFormats", dependencies: [crypto], swiftSettings: swiftSettings),
+
+        // The node: store, sequencer and daily chain.
+        .target(name: "Journal", dependencies: ["LevelDB"], swiftSettings: swiftSettings),
+        .target(name: "Ledger", dependencies: ["Journal", "MerkleLog", "LedgerFormats", "Sodium"], swiftSettings: swiftSettings),
+
+        .executableTarget(
+            name: "tamga",
+            dependencies: ["Ledger", "LedgerFormats", "MerkleLog", "Sodium", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            swiftSettings: swiftSettings),
+
         .testTarget(name: "SodiumTests", dependencies: ["Sodium"], resources: [.copy("Resources")], swiftSettings: swiftSettings),
         .testTarget(name: "LevelDBTests", dependencies: ["LevelDB"], swiftSettings: swiftSettings),
+        .testTarget(name: "GOST28147Tests", dependencies: ["GOST28147"], resources: [.copy("Resources")], swiftSettings: swiftSettings),
     ]
 )
