@@ -30,6 +30,9 @@ let package = Package(
         // GOST 28147-89 and the RFC 4357 key wraps: the law names it, no library here has it.
         .target(name: "GOST28147", swiftSettings: swiftSettings),
 
+        // SLIP-0039 Shamir mnemonics: how the HSM backup key is split M-of-N (R5).
+        .target(name: "SLIP39", dependencies: [crypto], swiftSettings: swiftSettings),
+
         // Pure formats and math, shared by the node and the auditor.
         .target(name: "MerkleLog", dependencies: [crypto], swiftSettings: swiftSettings),
         .target(name: "LedgerFormats", dependencies: [crypto], swiftSettings: swiftSettings),
@@ -45,6 +48,9 @@ let package = Package(
 
         .testTarget(name: "SodiumTests", dependencies: ["Sodium"], resources: [.copy("Resources")], swiftSettings: swiftSettings),
         .testTarget(name: "LevelDBTests", dependencies: ["LevelDB"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "LedgerTests", dependencies: ["Ledger", "Journal", "MerkleLog", "LedgerFormats"], swiftSettings: swiftSettings),
+        .testTarget(name: "SLIP39Tests", dependencies: ["SLIP39", crypto], resources: [.copy("Resources")], swiftSettings: swiftSettings),
         .testTarget(name: "GOST28147Tests", dependencies: ["GOST28147"], resources: [.copy("Resources")], swiftSettings: swiftSettings),
     ]
 )
