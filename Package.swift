@@ -7,6 +7,8 @@ let swiftSettings: [SwiftSetting] = [
     .enableUpcomingFeature("ExistentialAny"),
     .enableUpcomingFeature("MemberImportVisibility"),
     .enableUpcomingFeature("InternalImportsByDefault"),
+    // Our own code builds warning-free (dependencies are not affected: root package only).
+    .unsafeFlags(["-warnings-as-errors"]),
 ]
 
 let crypto: Target.Dependency = .product(name: "Crypto", package: "swift-crypto")
@@ -50,6 +52,7 @@ let package = Package(
         .testTarget(name: "LevelDBTests", dependencies: ["LevelDB"], swiftSettings: swiftSettings),
         .testTarget(
             name: "LedgerTests", dependencies: ["Ledger", "Journal", "MerkleLog", "LedgerFormats"], swiftSettings: swiftSettings),
+        .testTarget(name: "MerkleLogTests", dependencies: ["MerkleLog"], resources: [.copy("Resources")], swiftSettings: swiftSettings),
         .testTarget(name: "SLIP39Tests", dependencies: ["SLIP39", crypto], resources: [.copy("Resources")], swiftSettings: swiftSettings),
         .testTarget(name: "GOST28147Tests", dependencies: ["GOST28147"], resources: [.copy("Resources")], swiftSettings: swiftSettings),
     ]
