@@ -52,6 +52,9 @@ let package = Package(
         .testTarget(name: "LevelDBTests", dependencies: ["LevelDB"], swiftSettings: swiftSettings),
         .testTarget(
             name: "LedgerTests", dependencies: ["Ledger", "Journal", "MerkleLog", "LedgerFormats"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "LedgerFormatsTests", dependencies: ["LedgerFormats", crypto], resources: [.copy("Resources")],
+            swiftSettings: swiftSettings),
         .testTarget(name: "MerkleLogTests", dependencies: ["MerkleLog"], resources: [.copy("Resources")], swiftSettings: swiftSettings),
         .testTarget(name: "SLIP39Tests", dependencies: ["SLIP39", crypto], resources: [.copy("Resources")], swiftSettings: swiftSettings),
         .testTarget(name: "GOST28147Tests", dependencies: ["GOST28147"], resources: [.copy("Resources")], swiftSettings: swiftSettings),
