@@ -1,0 +1,58 @@
+/// The storage key scheme: every LevelDB key the journal reads or writes is made here, so the
+/// layout can be read in one place (tessera's `api/layout/paths.go` idea).
+///
+/// Integers are big-endian so that LevelDB's byte order is numeric order and ranges are scans.
+///
+/// | key                                   | value                                        |
+/// |---------------------------------------|----------------------------------------------|
+/// | `meta/format`                         | `tamga-journal <version>`                    |
+/// | `meta/genesis`                        | the genesis document's exact bytes           |
+/// | `e` seq                               | the entry's canonical JSON bytes             |
+/// | `h` level(1) index(8)                 | 32-byte tree hash of node (level, index)     |
+/// | `l` leafHash(32)                      | seq of the entry with that leaf hash         |
+/// | `o` len(2) owner seq                  | empty: the owner's entries, by seq           |
+/// | `k` len(2) keyID seq                  | empty: a signing key's entries, by seq       |
+/// | `s/checkpoint`                        | the latest signed checkpoint note            |
+/// | `s/time`                              | the latest entry's time, ms since 1970 (8)   |
+/// | `b` height                            | the signed block note                        |
+/// | `x/` name                             | records of other modules (e.g. the HSM's)    |
+enum Layout {
+    static let formatVersion = 1
+    static let formatKey = Array("meta/format".utf8)
+    static let formatValue = Array("tamga-journal \(formatVersion)".utf8)
+    static let genesisKey = Array("meta/genesis".utf8)
+    static let checkpointKey = Array("s/checkpoint".utf8)
+    static let timeKey = Array("s/time".utf8)
+
+    static let entryPrefix = UInt8(ascii: "e")
+    static let hashPrefix = UInt8(ascii: "h")
+    static let leafPrefix = UInt8(ascii: "l")
+    static let ownerPrefix = UInt8(ascii: "o")
+    static let keyPrefix = UInt8(ascii: "k")
+    static let blockPrefix = UInt8(ascii: "b")
+
+    static func entry(_ seq: UInt64) -> [UInt8] { [entryPrefix] + bigEndian(seq) }
+    static func hash(level: Int, index: UInt64) -> [UInt8] { [hashPrefix, UInt8(level)] + bigEndian(index) }
+    static func leaf(_ leafHash: [UInt8]) -> [UInt8] { [leafPrefix] + leafHash }
+    static func block(_ height: UInt64) -> [UInt8] { [blockPrefix] + bigEndian(height) }
+
+    /// `prefix len(2) name`: the length keeps "ab"+seq apart from "a"+"b…" for any names.
+    static func indexPrefix(_ prefix: UInt8, _ name: String) -> [UInt8] {
+        let utf8 = Array(name.utf8)
+        return [prefix, UInt8(utf8.count >> 8), UInt8(utf8.count & 0xff)] + utf8
+    }
+    static func index(_ prefix: UInt8, _ name: String, seq: UInt64) -> [UInt8] {
+        indexPrefix(prefix, name) + bigEndian(seq)
+    }
+
+    static func record(_ name: String) -> [UInt8] { Array("x/\(name)".utf8) }
+
+    static func bigEndian(_ value: UInt64) -> [UInt8] {
+        withUnsafeBytes(of: value.bigEndian) { Array($0) }
+    }
+
+    static func readBigEndian(_ bytes: some Collection<UInt8>) -> UInt64? {
+        guard bytes.count == 8 else { return nil }
+        return bytes.reduce(0) { $0 << 8 | UInt64($1) }
+    }
+}

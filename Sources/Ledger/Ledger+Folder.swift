@@ -1,0 +1,51 @@
+import Foundation
+import Journal
+public import LedgerFormats
+import Sodium
+
+extension Ledger {
+    /// What `create` made: shown to the operator once.
+    public struct Created: Sendable {
+        public let genesis: Genesis
+        public let genesisHash: [UInt8]
+        public let verifierKey: String
+        public let createdMasterKey: Bool
+    }
+
+    /// `tamga init`: a new chain in `folder`: the master key (unless the operator placed one
+    /// there), the sealed log key, the genesis document and an empty store with its first
+    /// signed checkpoint. Refuses a folder that already holds a store or a genesis.
+    public static func create(
+        folder: DataFolder, origin: String, timeZone: String, startDate: LocalDate
+    ) throws -> Created {
+        let files = FileManager.default
+        try files.createDirectory(atPath: folder.path, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        for existing in [folder.genesis, folder.store, folder.logKey] where files.fileExists(atPath: existing) {
+            throw LedgerError(.mismatch, "\(existing) already exists: \(folder.path) already holds a chain; choose an empty folder")
+        }
+        let createdMasterKey = !files.fileExists(atPath: folder.masterKey)
+        let masterKey = try createdMasterKey ? MasterKey.create(at: folder.masterKey) : MasterKey.load(from: folder.masterKey)
+        let logKey = try LogKey.create(origin: origin, masterKey: masterKey, path: folder.logKey)
+        let genesis = try Genesis(origin: origin, verifierKey: logKey.verifier.verifierKey, timeZone: timeZone, startDate: startDate)
+        try writeNewFile(folder.genesis, genesis.canonicalBytes, mode: 0o644)
+        let store = try JournalStore.create(at: folder.store, genesis: genesis.canonicalBytes)
+        try initialize(store: store, signer: logKey)
+        return Created(genesis: genesis, genesisHash: genesis.hash, verifierKey: logKey.verifier.verifierKey, createdMasterKey: createdMasterKey)
+    }
+
+    /// Opens the chain in `folder`: loads the master key (refusing loose permissions), unseals
+    /// the log key, and checks store, genesis and key against each other.
+    public static func open(folder: DataFolder, clock: any LedgerClock = SystemClock(), maxBatch: Int = 4096) throws -> Ledger {
+        let genesisBytes: [UInt8]
+        do {
+            genesisBytes = try readFile(folder.genesis)
+        } catch {
+            throw LedgerError(.secrets, "no genesis document at \(folder.genesis): is \(folder.path) a Tamga data folder? Create one with `tamga init --data \(folder.path) --origin ORIGIN`")
+        }
+        let genesis = try Genesis(parsing: genesisBytes)
+        let masterKey = try MasterKey.load(from: folder.masterKey)
+        let logKey = try LogKey.load(origin: genesis.origin, masterKey: masterKey, path: folder.logKey)
+        let store = try JournalStore.open(at: folder.store)
+        return try Ledger(store: store, genesis: genesis, signer: logKey, clock: clock, maxBatch: maxBatch)
+    }
+}

@@ -1,0 +1,403 @@
+import Foundation
+public import Journal
+public import LedgerFormats
+public import MerkleLog
+import Sodium
+
+/// What `append` returns once the entry is durable and covered by a signed checkpoint.
+public struct Appended: Sendable, Hashable {
+    public let seq: UInt64
+    public let time: Timestamp
+    public let leafHash: Hash
+    /// The size of the signed checkpoint committed with the entry.
+    public let treeSize: UInt64
+}
+
+/// A change to a module's own record (`x/<name>` in the store), committed in the same atomic
+/// batch as the event that explains it: the HSM's state and its journal never disagree.
+public enum RecordWrite: Sendable, Hashable {
+    case put(String, [UInt8])
+    case delete(String)
+}
+
+/// The ledger: the single writer of the journal. It sequences events into the RFC 9162 tree,
+/// signs a checkpoint per batch and closes every day of the genesis time zone with a block.
+///
+/// Durability contract: `append` returns only after the entry, the tree hashes it adds, the new
+/// signed checkpoint (and any block sealed before it) are in the store through one synced
+/// LevelDB batch. Concurrent appends are group-committed: one batch, one fsync.
+///
+/// If a write fails, its outcome is unknown (LevelDB may or may not have applied it), so the
+/// ledger stops: every waiting and later append fails with `.stopped`, and a restart recovers
+/// from whatever the store holds, which is always consistent.
+public final class Ledger: @unchecked Sendable {
+    // `@unchecked Sendable` is sound: the `let`s are immutable and Sendable; `queue`, `phase` and
+    // `head` are read and written only with `condition` locked; `tree` is owned by the writer
+    // thread once `start` has run (before that only by `init`, on the caller's thread).
+
+    public let store: JournalStore
+    public let genesis: Genesis
+    public let verifier: NoteVerifier
+    public let calendar: DayCalendar
+    let signer: any NoteSigner
+    let clock: any LedgerClock
+    let maxBatch: Int
+    /// Test hook: called around the commit of every batch, to inject failures.
+    package var faultInjector: (@Sendable (FaultPoint) throws -> Void)?
+
+    private let condition = NSCondition()
+    private var queue: [Request] = []
+    private var phase = Phase.idle
+    private var head: Head
+    private var tree: TreeState
+    private var writer: pthread_t?
+
+    package enum FaultPoint: Sendable { case beforeCommit, afterCommit }
+
+    fileprivate enum Request {
+        case append(EventRecord, [RecordWrite], CheckedContinuation<Appended, any Error>)
+        case sealDueDays(CheckedContinuation<Void, any Error>)
+    }
+
+    fileprivate enum Phase { case idle, running, stopping, stopped, failed(LedgerError) }
+
+    /// The published state: what readers may see. Changes only after a durable commit.
+    public struct Head: Sendable {
+        public let treeSize: UInt64
+        public let rootHash: Hash
+        /// The latest signed checkpoint, as published.
+        public let checkpoint: SignedNote
+        public let blockCount: UInt64
+    }
+
+    /// What only the writer needs.
+    private struct TreeState {
+        var size: UInt64
+        var root: Hash
+        var lastTime: Int64
+        var blockCount: UInt64
+        var previousBlockHash: [UInt8]
+        var dayFirst: UInt64
+        var day: RootAccumulator
+    }
+
+    /// Opens a ledger on an initialised store and checks that the store, the genesis and the log
+    /// key belong together and that the stored tree agrees with its signed checkpoint.
+    public init(
+        store: JournalStore, genesis: Genesis, signer: any NoteSigner, clock: any LedgerClock = SystemClock(),
+        maxBatch: Int = 4096
+    ) throws {
+        self.store = store
+        self.genesis = genesis
+        self.signer = signer
+        self.clock = clock
+        self.maxBatch = maxBatch
+        self.verifier = try NoteVerifier(verifierKey: genesis.verifierKey)
+        self.calendar = try DayCalendar(genesis: genesis)
+        guard signer.name == verifier.name, signer.keyID == verifier.keyID else {
+            throw LedgerError(.mismatch, "the log key (key ID \(String(format: "%08x", signer.keyID))) is not the key of this genesis (\(genesis.verifierKey)): wrong data folder or wrong key file")
+        }
+        guard try store.genesis() == genesis.canonicalBytes else {
+            throw LedgerError(.mismatch, "the store at \(store.path) was created for another genesis document: wrong data folder")
+        }
+        let (head, tree) = try Self.recover(store: store, genesis: genesis, verifier: verifier)
+        self.head = head
+        self.tree = tree
+    }
+
+    /// Writes the empty tree's signed checkpoint into a new store (part of `tamga init`).
+    public static func initialize(store: JournalStore, signer: any NoteSigner) throws {
+        let checkpoint = try Checkpoint(origin: signer.name, size: 0, rootHash: MerkleTree.emptyRoot.bytes)
+        let batch = JournalBatch()
+        batch.setCheckpoint(Array(try checkpoint.signed(by: signer).formatted.utf8), lastTime: 0)
+        try store.commit(batch)
+    }
+
+    private static func recover(store: JournalStore, genesis: Genesis, verifier: NoteVerifier) throws -> (Head, TreeState) {
+        guard let noteBytes = try store.checkpoint() else {
+            throw LedgerError(.corrupt, "the store at \(store.path) has no checkpoint: it was not initialised by `tamga init`")
+        }
+        let note = try SignedNote(parsing: noteBytes)
+        let checkpoint = try Checkpoint(note: note, verifier: verifier)
+        let root = try MerkleTree.treeHash(size: checkpoint.size, reader: StoreHashReader(store))
+        guard root.bytes == checkpoint.rootHash else {
+            throw LedgerError(.corrupt, "the stored tree hashes give root \(root) for size \(checkpoint.size), but the signed checkpoint says \(Hash(checkpoint.rootHash)?.base64 ?? "?"): the store is damaged")
+        }
+        guard try store.entry(checkpoint.size) == nil else {
+            throw LedgerError(.corrupt, "the store holds entry \(checkpoint.size) beyond its checkpoint: the store is damaged")
+        }
+        let blockCount = try store.blockCount()
+        var previousBlockHash = genesis.hash
+        var dayFirst: UInt64 = 0
+        if blockCount > 0 {
+            guard let blockNote = try store.block(blockCount - 1) else {
+                throw LedgerError(.corrupt, "block \(blockCount - 1) is missing from the store")
+            }
+            let block = try Block(note: SignedNote(parsing: blockNote), verifier: verifier)
+            previousBlockHash = block.hash
+            dayFirst = block.treeSize
+        }
+        var day = RootAccumulator()
+        var next = dayFirst
+        while next < checkpoint.size {
+            let chunk = try store.hashes(level: 0, from: next, count: Int(min(65536, checkpoint.size - next)))
+            guard !chunk.isEmpty else { throw LedgerError(.corrupt, "leaf hash \(next) is missing from the store") }
+            for bytes in chunk {
+                guard let hash = Hash(bytes) else { throw LedgerError(.corrupt, "leaf hash \(next) is not 32 bytes") }
+                day.append(hash)
+            }
+            next += UInt64(chunk.count)
+        }
+        let head = Head(treeSize: checkpoint.size, rootHash: root, checkpoint: note, blockCount: blockCount)
+        let tree = TreeState(
+            size: checkpoint.size, root: root, lastTime: try store.lastTime() ?? 0, blockCount: blockCount,
+            previousBlockHash: previousBlockHash, dayFirst: dayFirst, day: day)
+        return (head, tree)
+    }
+
+    // MARK: running
+
+    /// Starts the writer thread. It first seals every day that ended while the node was down,
+    /// in order, and only then sequences new events.
+    public func start() {
+        condition.lock()
+        defer { condition.unlock() }
+        guard case .idle = phase else { return }
+        phase = .running
+        // A joinable POSIX thread rather than a Foundation `Thread`: `shutdown` joins it, so once
+        // it returns the writer holds no reference to the ledger and the store can be reopened.
+        let context = Unmanaged.passRetained(self).toOpaque()
+        var thread = pthread_t()
+        let rc = pthread_create(&thread, nil, { context in
+            guard let context else { return nil }
+            let ledger = Unmanaged<Ledger>.fromOpaque(context).takeRetainedValue()
+            ledger.run()
+            return nil
+        }, context)
+        precondition(rc == 0, "cannot start the sequencer thread: \(rc)")
+        writer = thread
+    }
+
+    /// Stops taking events, commits those already queued, and waits for the writer to finish.
+    public func shutdown() {
+        condition.lock()
+        switch phase {
+        case .running: phase = .stopping
+        case .idle: phase = .stopped
+        default: break
+        }
+        let thread = writer
+        writer = nil
+        condition.broadcast()
+        condition.unlock()
+        if let thread { pthread_join(thread, nil) }
+    }
+
+    /// The latest durable state.
+    public var current: Head {
+        condition.lock()
+        defer { condition.unlock() }
+        return head
+    }
+
+    /// Whether the writer is sequencing (for `/health`).
+    public var isSequencing: Bool {
+        condition.lock()
+        defer { condition.unlock() }
+        if case .running = phase { return true }
+        return false
+    }
+
+    /// Sequences one event and returns when it is durable and signed over.
+    ///
+    /// - Throws: `LedgerError.stopped` when the ledger is not running or a write failed;
+    ///   `storage` if this entry's batch could not be written (then nothing was acknowledged).
+    public func append(_ record: EventRecord, records: [RecordWrite] = []) async throws -> Appended {
+        try await withCheckedThrowingContinuation { continuation in
+            enqueue(.append(record, records, continuation))
+        }
+    }
+
+    /// Seals every day that has ended by the clock, and returns when they are durable. The
+    /// writer also does this on its own within a second of each midnight.
+    public func sealDueDays() async throws {
+        try await withCheckedThrowingContinuation { continuation in
+            enqueue(.sealDueDays(continuation))
+        }
+    }
+
+    private func enqueue(_ request: Request) {
+        condition.lock()
+        let refusal: LedgerError?
+        switch phase {
+        case .running:
+            queue.append(request)
+            condition.signal()
+            refusal = nil
+        case .failed(let error):
+            refusal = error
+        default:
+            refusal = LedgerError(.stopped, "the ledger is not running (not started, or shutting down)")
+        }
+        condition.unlock()
+        if let refusal { request.fail(refusal) }
+    }
+
+    private func run() {
+        while true {
+            condition.lock()
+            while queue.isEmpty, case .running = phase {
+                // Wake at least every second to seal a day whose midnight has passed.
+                if !condition.wait(until: Date(timeIntervalSinceNow: 1)) { break }
+            }
+            let requests = Array(queue.prefix(maxBatch))
+            queue.removeFirst(requests.count)
+            let finished: Bool
+            switch phase {
+            case .running: finished = false
+            default: finished = queue.isEmpty && requests.isEmpty
+            }
+            condition.unlock()
+            if finished { break }
+
+            do {
+                try sealDays()
+                try commit(requests)
+            } catch {
+                let failure = error as? LedgerError ?? LedgerError(.storage, "\(error)")
+                let stopped = LedgerError(.stopped, "the ledger stopped after a failed write (\(failure.message)); nothing unacknowledged is lost: fix the cause (disk space?) and restart the node")
+                condition.lock()
+                phase = .failed(stopped)
+                let rest = queue
+                queue.removeAll()
+                condition.unlock()
+                for request in requests { request.fail(failure) }
+                for request in rest { request.fail(stopped) }
+                return
+            }
+        }
+        condition.lock()
+        phase = .stopped
+        condition.unlock()
+    }
+
+    /// Seals, in order, every day whose end has passed by the clock.
+    private func sealDays() throws {
+        let now = clock.now()
+        while true {
+            let day = try calendar.day(atHeight: Int64(tree.blockCount))
+            guard now >= day.end.millisecondsSinceEpoch else { return }
+            try seal(day)
+        }
+    }
+
+    private func seal(_ day: DayCalendar.Day) throws {
+        let block = try Block(
+            origin: verifier.name, treeSize: tree.size, rootHash: tree.root.bytes, height: tree.blockCount,
+            date: day.date.description, start: day.start.millisecondsSinceEpoch / 1000,
+            end: day.end.millisecondsSinceEpoch / 1000, previousHash: tree.previousBlockHash, dayFirst: tree.dayFirst,
+            dayRoot: tree.day.rootHash.bytes)
+        let note = try block.signed(by: signer)
+        let batch = JournalBatch()
+        batch.putBlock(height: tree.blockCount, note: Array(note.formatted.utf8))
+        try write(batch)
+        tree.blockCount += 1
+        tree.previousBlockHash = block.hash
+        tree.dayFirst = tree.size
+        tree.day = RootAccumulator()
+        publish(checkpoint: nil)
+    }
+
+    private func commit(_ requests: [Request]) throws {
+        var records: [(EventRecord, CheckedContinuation<Appended, any Error>)] = []
+        var sealers: [CheckedContinuation<Void, any Error>] = []
+        var recordWrites: [RecordWrite] = []
+        for request in requests {
+            switch request {
+            case .append(let record, let writes, let continuation):
+                records.append((record, continuation))
+                recordWrites += writes
+            case .sealDueDays(let continuation): sealers.append(continuation)
+            }
+        }
+        guard !records.isEmpty else {
+            for sealer in sealers { sealer.resume() }
+            return
+        }
+
+        // Time never decreases, and never falls before the open day: a clock that steps back
+        // across midnight cannot put an entry into a day already sealed.
+        let openDay = try calendar.day(atHeight: Int64(tree.blockCount))
+        let time = max(clock.now(), tree.lastTime, openDay.start.millisecondsSinceEpoch)
+        let timestamp = try Timestamp(millisecondsSinceEpoch: time)
+        let salts = Sodium.randomBytes(records.count * Entry.saltSize)
+
+        let batch = JournalBatch()
+        var leafHashes: [Hash] = []
+        leafHashes.reserveCapacity(records.count)
+        for (i, (record, _)) in records.enumerated() {
+            let seq = tree.size + UInt64(i)
+            let salt = Array(salts[i * Entry.saltSize..<(i + 1) * Entry.saltSize])
+            let entry = try Entry(record, seq: Int64(seq), time: timestamp, salt: salt)
+            let leafHash = MerkleTree.leafHash(entry.canonicalBytes)
+            leafHashes.append(leafHash)
+            var keyID: String? = nil
+            if case .string(let key) = record[field: "key"] { keyID = key }
+            batch.putEntry(seq: seq, bytes: entry.canonicalBytes, leafHash: leafHash.bytes, owner: record.owner, keyID: keyID)
+        }
+        for write in recordWrites {
+            switch write {
+            case .put(let name, let value): batch.putRecord(name, value)
+            case .delete(let name): batch.deleteRecord(name)
+            }
+        }
+        let stored = try MerkleTree.storedHashes(n: tree.size, leafHashes: leafHashes, reader: StoreHashReader(store))
+        for (offset, hash) in stored.hashes.enumerated() {
+            let (level, n) = MerkleTree.splitStoredHashIndex(stored.startIndex + Int64(offset))
+            batch.putHash(level: level, index: n, hash: hash.bytes)
+        }
+        let checkpoint = try Checkpoint(origin: verifier.name, size: stored.treeSize, rootHash: stored.rootHash.bytes)
+        let note = try checkpoint.signed(by: signer)
+        batch.setCheckpoint(Array(note.formatted.utf8), lastTime: time)
+        try write(batch)
+
+        let first = tree.size
+        tree.size = stored.treeSize
+        tree.root = stored.rootHash
+        tree.lastTime = time
+        for leafHash in leafHashes { tree.day.append(leafHash) }
+        publish(checkpoint: note)
+        for (i, (_, continuation)) in records.enumerated() {
+            continuation.resume(
+                returning: Appended(seq: first + UInt64(i), time: timestamp, leafHash: leafHashes[i], treeSize: stored.treeSize))
+        }
+        for sealer in sealers { sealer.resume() }
+    }
+
+    private func write(_ batch: JournalBatch) throws {
+        try faultInjector?(.beforeCommit)
+        do {
+            try store.commit(batch)
+        } catch let error as JournalError {
+            throw LedgerError(.storage, error.message)
+        }
+        try faultInjector?(.afterCommit)
+    }
+
+    private func publish(checkpoint: SignedNote?) {
+        condition.lock()
+        head = Head(
+            treeSize: tree.size, rootHash: tree.root, checkpoint: checkpoint ?? head.checkpoint,
+            blockCount: tree.blockCount)
+        condition.unlock()
+    }
+}
+
+extension Ledger.Request {
+    fileprivate func fail(_ error: any Error) {
+        switch self {
+        case .append(_, _, let continuation): continuation.resume(throwing: error)
+        case .sealDueDays(let continuation): continuation.resume(throwing: error)
+        }
+    }
+}

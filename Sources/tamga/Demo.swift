@@ -1,0 +1,63 @@
+import ArgumentParser
+import Foundation
+import Ledger
+import LedgerFormats
+import Sodium
+
+struct Demo: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Show the ledger at work on a development chain (created on first use).",
+        discussion: """
+            Creates a dev chain in the data folder if there is none (origin dev.tamga.local/log, \
+            starting three days ago so that past days are sealed as blocks), logs a key's life \
+            (consent, create, three signatures, destroy), prints the entries, one receipt and the \
+            latest block, and verifies the whole store. Safe to run again: each run adds events.
+            """
+    )
+
+    @OptionGroup var data: DataOption
+
+    func run() async throws {
+        let folder = data.folder
+        if !FileManager.default.fileExists(atPath: folder.genesis) {
+            var calendar = Calendar(identifier: .gregorian)
+            calendar.timeZone = try TimeZone(identifier: "Asia/Almaty").orThrow(ValidationError("no tz database"))
+            let then = calendar.dateComponents([.year, .month, .day], from: Date().addingTimeInterval(-3 * 86400))
+            let start = try LocalDate(year: then.year ?? 1970, month: then.month ?? 1, day: then.day ?? 1)
+            let created = try Ledger.create(folder: folder, origin: "dev.tamga.local/log", timeZone: "Asia/Almaty", startDate: start)
+            print("created a dev chain in \(folder.path) (verifier key \(created.verifierKey))")
+        }
+        let ledger = try Ledger.open(folder: folder)
+        ledger.start()
+        defer { ledger.shutdown() }
+
+        let owner = "dev-owner-\(Int.random(in: 1000...9999))"
+        let key = "k-" + Sodium.randomBytes(4).map { String(format: "%02x", $0) }.joined()
+        var records = [
+            try EventRecord(event: .consent, owner: owner, fields: ["scope": "personal-data,cloud-key"]),
+            try EventRecord(event: .keyCreate, owner: owner, fields: ["key": .string(key), "alg": "Ed25519"]),
+        ]
+        for document in ["contract.pdf", "invoice.xml", "letter.txt"] {
+            let doc = Sodium.randomBytes(32).map { String(format: "%02x", $0) }.joined()
+            records.append(try EventRecord(event: .keyUse, owner: owner, fields: ["key": .string(key), "doc": .string(doc), "alg": "Ed25519", "name": .string(document)]))
+        }
+        records.append(try EventRecord(event: .keyDestroy, owner: owner, fields: ["key": .string(key)]))
+
+        var appended: [Appended] = []
+        for record in records { appended.append(try await ledger.append(record)) }
+        let head = ledger.current
+        print("\nappended \(appended.count) events; the log now has \(head.treeSize) entries and \(head.blockCount) sealed blocks")
+        for bytes in try ledger.entries(from: appended[0].seq, count: appended.count) {
+            print("  " + String(decoding: bytes, as: UTF8.self))
+        }
+        print("\nlatest checkpoint:\n" + head.checkpoint.formatted)
+        if head.blockCount > 0, let block = try ledger.blockNote(head.blockCount - 1) {
+            print("latest block:\n" + String(decoding: block, as: UTF8.self))
+        }
+        print("receipt of seq \(appended[2].seq) (tamga receipt \(appended[2].seq) --data \(folder.path)):\n" + (try ledger.receipt(seq: appended[2].seq).formatted))
+        let report = try ledger.verifyChain()
+        print("chain verify: \(report.isValid ? "OK" : "FAILED") (\(report.blocks) blocks, \(report.entries) entries)")
+        for problem in report.problems { print("  FAIL \(problem)") }
+        if !report.isValid { throw ExitCode(1) }
+    }
+}

@@ -1,0 +1,124 @@
+import Foundation
+import Journal
+import Ledger
+import LedgerFormats
+import MerkleLog
+import Testing
+
+@Suite struct SequencingTests {
+    @Test func contiguousSeqsAndAgreeingIndexesUnder64ConcurrentWriters() async throws {
+        let folder = try makeChain()
+        let clock = ManualClock(ms("2026-11-20T10:00:00Z"))
+        let acked = try await appendConcurrently(folder: folder, clock: clock)
+        #expect(acked.map(\.seq).sorted() == Array(0..<1280))
+        #expect(acked.allSatisfy { $0.treeSize > $0.seq })
+
+        let reopened = try Ledger.open(folder: folder, clock: clock)
+        #expect(reopened.current.treeSize == 1280)
+        try checkChainInvariants(reopened)
+        // Owner and key indexes list exactly the entries that name them.
+        let entries = try reopened.entries(from: 0, count: 1280).map { try Entry(parsing: $0) }
+        for owner in 0..<8 {
+            let expected = entries.filter { $0.owner == "owner-\(owner)" }.map { UInt64($0.seq) }
+            #expect(try reopened.store.seqs(owner: "owner-\(owner)", limit: 10_000) == expected.reversed())
+        }
+        let keyed = entries.filter { $0.record[field: "key"] == "key-5-1" }.map { UInt64($0.seq) }
+        #expect(keyed.count == 7)
+        #expect(try reopened.store.seqs(keyID: "key-5-1", limit: 100) == keyed.reversed())
+        #expect(try reopened.store.seqs(keyID: "key-5-1", before: keyed[3], limit: 2) == [keyed[2], keyed[1]])
+    }
+
+    /// 64 writers, 20 appends each; the ledger is shut down and released before this returns.
+    func appendConcurrently(folder: DataFolder, clock: ManualClock) async throws -> [Appended] {
+        let ledger = try Ledger.open(folder: folder, clock: clock)
+        ledger.start()
+        defer { ledger.shutdown() }
+        return try await withThrowingTaskGroup(of: [Appended].self) { group in
+            for writer in 0..<64 {
+                group.addTask {
+                    var out: [Appended] = []
+                    for i in 0..<20 {
+                        out.append(try await ledger.append(record(.keyUse, owner: "owner-\(writer % 8)", key: "key-\(writer)-\(i % 3)")))
+                    }
+                    return out
+                }
+            }
+            return try await group.reduce(into: []) { $0 += $1 }
+        }
+    }
+
+    @Test func timeNeverDecreasesWhenTheClockStepsBack() async throws {
+        let folder = try makeChain()
+        let clock = ManualClock(ms("2026-11-20T10:00:00.500Z"))
+        let ledger = try Ledger.open(folder: folder, clock: clock)
+        ledger.start()
+        defer { ledger.shutdown() }
+        let first = try await ledger.append(record())
+        clock.advance(-60_000)
+        let second = try await ledger.append(record())
+        clock.advance(120_000)
+        let third = try await ledger.append(record())
+        #expect(first.time.millisecondsSinceEpoch == ms("2026-11-20T10:00:00.500Z"))
+        #expect(second.time == first.time)
+        #expect(third.time.millisecondsSinceEpoch == ms("2026-11-20T10:01:00.500Z"))
+    }
+
+    @Test func badInputIsRefusedAndNothingIsWritten() async throws {
+        let folder = try makeChain()
+        let ledger = try Ledger.open(folder: folder, clock: ManualClock(ms("2026-11-20T10:00:00Z")))
+        #expect(throws: LedgerFormatsError.self) { try EventName(validating: "key.steal") }
+        #expect(throws: LedgerFormatsError.self) { try EventRecord(event: .authOK, owner: "") }
+        #expect(throws: LedgerFormatsError.self) { try EventRecord(event: .keyCreate, owner: "o") }
+        #expect(throws: LedgerFormatsError.self) {
+            try EventRecord(event: .authOK, owner: "o", fields: ["note": .string(String(repeating: "x", count: 70_000))])
+        }
+        #expect(ledger.current.treeSize == 0)
+        #expect(try ledger.entries(from: 0, count: 10).isEmpty)
+    }
+
+    @Test func refusesToStartOnMismatchedOrMissingParts() throws {
+        let a = try makeChain(origin: "a.tamga.local/log")
+        let b = try makeChain(origin: "b.tamga.local/log")
+        // Another chain's store.
+        try FileManager.default.removeItem(atPath: a.store)
+        try FileManager.default.copyItem(atPath: b.store, toPath: a.store)
+        #expect { try Ledger.open(folder: a) } throws: { ($0 as? LedgerError)?.code == .mismatch }
+        // Another node's master key: the log key does not open.
+        try FileManager.default.removeItem(atPath: b.masterKey)
+        try FileManager.default.copyItem(atPath: a.masterKey, toPath: b.masterKey)
+        #expect { try Ledger.open(folder: b) } throws: { ($0 as? LedgerError)?.code == .secrets }
+        // A master key others can read.
+        let c = try makeChain()
+        try FileManager.default.setAttributes([.posixPermissions: 0o644], ofItemAtPath: c.masterKey)
+        #expect { try Ledger.open(folder: c) } throws: { "\($0)".contains("chmod 600") }
+        try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: c.masterKey)
+        // The same store twice (a second node on the folder).
+        let open = try Ledger.open(folder: c)
+        #expect { try Ledger.open(folder: c) } throws: { ($0 as? JournalError)?.code == .locked }
+        _ = open
+        // No chain at all, and a second init over one.
+        #expect { try Ledger.open(folder: DataFolder(try temporaryFolder())) } throws: { "\($0)".contains("tamga init") }
+        #expect(throws: LedgerError.self) {
+            try Ledger.create(folder: c, origin: "c", timeZone: "Asia/Almaty", startDate: LocalDate(parsing: "2026-11-20"))
+        }
+    }
+
+    @Test func receiptsVerifyAgainstTheSignedCheckpoint() async throws {
+        let folder = try makeChain()
+        let ledger = try Ledger.open(folder: folder, clock: ManualClock(ms("2026-11-20T10:00:00Z")))
+        ledger.start()
+        defer { ledger.shutdown() }
+        for i in 0..<37 { _ = try await ledger.append(record(owner: "o\(i)")) }
+        for seq: UInt64 in [0, 1, 17, 36] {
+            let receipt = try Receipt(parsing: Array(ledger.receipt(seq: seq).formatted.utf8))
+            try receipt.verify(using: ledger.verifier) { receipt, checkpoint in
+                guard let root = Hash(checkpoint.rootHash) else { return false }
+                try MerkleTree.verifyInclusion(
+                    index: receipt.index, size: checkpoint.size, leafHash: MerkleTree.leafHash(receipt.entry),
+                    proof: receipt.proof.compactMap { Hash($0) }, root: root)
+                return true
+            }
+        }
+        #expect { try ledger.receipt(seq: 37) } throws: { ($0 as? LedgerError)?.code == .notFound }
+    }
+}

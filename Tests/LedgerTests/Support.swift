@@ -1,0 +1,116 @@
+import Foundation
+import Journal
+import Ledger
+import LedgerFormats
+import MerkleLog
+import Synchronization
+import Testing
+
+/// A clock the test moves by hand.
+final class ManualClock: LedgerClock {
+    private let millis: Mutex<Int64>
+    init(_ millis: Int64) { self.millis = Mutex(millis) }
+    func now() -> Int64 { millis.withLock { $0 } }
+    func set(_ value: Int64) { millis.withLock { $0 = value } }
+    func advance(_ delta: Int64) { millis.withLock { $0 += delta } }
+}
+
+func temporaryFolder(_ name: String = "ledger") throws -> String {
+    let path = FileManager.default.temporaryDirectory.appendingPathComponent("tamga-\(name)-\(UUID().uuidString)").path
+    try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+    return path
+}
+
+/// Milliseconds of a UTC instant written as RFC 3339.
+func ms(_ text: String) -> Int64 {
+    let formatter = ISO8601DateFormatter()
+    formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+    let date = formatter.date(from: text) ?? ISO8601DateFormatter().date(from: text)
+    return Int64(((date?.timeIntervalSince1970 ?? 0) * 1000).rounded())
+}
+
+/// A fresh chain in a temporary folder, Asia/Almaty, starting `startDate`.
+func makeChain(startDate: String = "2026-11-20", origin: String = "test.tamga.local/log") throws -> DataFolder {
+    let folder = DataFolder(try temporaryFolder() + "/data")
+    _ = try Ledger.create(folder: folder, origin: origin, timeZone: "Asia/Almaty", startDate: LocalDate(parsing: startDate))
+    return folder
+}
+
+func record(_ event: EventName = .authOK, owner: String = "900101300123", key: String? = nil) throws -> EventRecord {
+    var fields: [String: FieldValue] = [:]
+    if let key { fields["key"] = .string(key) }
+    if event == .keyUse {
+        fields["doc"] = .string(String(repeating: "ab", count: 32))
+        fields["alg"] = "Ed25519"
+    }
+    return try EventRecord(event: event, owner: owner, fields: fields)
+}
+
+/// Independently recomputes what a chain must satisfy from the stored entries, blocks and
+/// genesis, with MerkleLog's reference functions (not the ledger's incremental state).
+func checkChainInvariants(_ ledger: Ledger) throws {
+    let head = ledger.current
+    let entries = try ledger.entries(from: 0, count: Int(head.treeSize))
+    try #require(entries.count == Int(head.treeSize), "every entry below the checkpoint is stored")
+    let leaves = entries.map { MerkleTree.leafHash($0) }
+    #expect(referenceRoot( leaves) == head.rootHash, "checkpoint root = root of the stored entries")
+
+    var previousHash = ledger.genesis.hash
+    var previousSize: UInt64 = 0
+    var previousRoot = MerkleTree.emptyRoot
+    for height in 0..<head.blockCount {
+        let note = try #require(try ledger.blockNote(height))
+        let block = try Block(note: SignedNote(parsing: note), verifier: ledger.verifier)
+        #expect(block.height == height)
+        #expect(block.previousHash == previousHash, "block \(height) prev")
+        #expect(block.dayFirst == previousSize, "block \(height) day ranges are contiguous")
+        let day = Array(leaves[Int(block.dayFirst)..<Int(block.treeSize)])
+        #expect(block.dayRoot == referenceRoot( day).bytes, "block \(height) day root")
+        #expect(block.rootHash == referenceRoot( leaves[0..<Int(block.treeSize)]).bytes)
+        if previousSize > 0 {
+            let proof = try ledger.consistencyProof(from: previousSize, to: block.treeSize)
+            try MerkleTree.verifyConsistency(
+                size1: previousSize, size2: block.treeSize, proof: proof, root1: previousRoot,
+                root2: try #require(Hash(block.rootHash)))
+        }
+        let calendarDay = try ledger.calendar.day(atHeight: Int64(height))
+        #expect(block.date == calendarDay.date.description)
+        for bytes in entries[Int(block.dayFirst)..<Int(block.treeSize)] {
+            let time = try Entry(parsing: bytes).time.millisecondsSinceEpoch
+            #expect(time >= block.start * 1000 && time < block.end * 1000, "entry inside its block's day")
+        }
+        previousHash = block.hash
+        previousSize = block.treeSize
+        previousRoot = try #require(Hash(block.rootHash))
+    }
+    var lastTime: Int64 = 0
+    for (seq, bytes) in entries.enumerated() {
+        let entry = try Entry(parsing: bytes)
+        #expect(entry.seq == Int64(seq))
+        #expect(entry.time.millisecondsSinceEpoch >= lastTime, "time never decreases")
+        lastTime = entry.time.millisecondsSinceEpoch
+        #expect(try ledger.seq(forLeafHash: leaves[seq]) == UInt64(seq), "leaf-hash index")
+    }
+    #expect(try ledger.verifyChain().problems == [])
+}
+
+/// The built `tamga` executable: `swift build` puts it in `.build/debug` of the package root.
+func tamgaBinary(file: String = #filePath) throws -> String {
+    let root = URL(fileURLWithPath: file).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    let path = root.appendingPathComponent(".build/debug/tamga").path
+    guard FileManager.default.isExecutableFile(atPath: path) else {
+        Issue.record("the tamga executable is not built at \(path): run `swift build` before `swift test`")
+        throw CancellationError()
+    }
+    return path
+}
+
+/// RFC 6962 section 2.1's recursive definition, written out as the RFC states it: the
+/// reference the ledger's incremental roots are checked against.
+func referenceRoot(_ leaves: some Collection<Hash>) -> Hash {
+    let leaves = Array(leaves)
+    guard leaves.count > 1 else { return leaves.first ?? MerkleTree.emptyRoot }
+    var k = 1
+    while k * 2 < leaves.count { k *= 2 }
+    return MerkleTree.nodeHash(referenceRoot(leaves[..<k]), referenceRoot(leaves[k...]))
+}
