@@ -12,6 +12,8 @@ let swiftSettings: [SwiftSetting] = [
 ]
 
 let crypto: Target.Dependency = .product(name: "Crypto", package: "swift-crypto")
+let x509: Target.Dependency = .product(name: "X509", package: "swift-certificates")
+let asn1: Target.Dependency = .product(name: "SwiftASN1", package: "swift-asn1")
 
 let package = Package(
     name: "Tamga",
@@ -19,6 +21,8 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-crypto.git", from: "4.5.2"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-certificates.git", from: "1.21.1"),
+        .package(url: "https://github.com/apple/swift-asn1.git", from: "1.7.4"),
     ],
     targets: [
         // C libraries. LevelDB ships no pkg-config file on Debian: the module map links it.
@@ -43,6 +47,12 @@ let package = Package(
         .target(name: "Journal", dependencies: ["LevelDB"], swiftSettings: swiftSettings),
         .target(name: "Ledger", dependencies: ["Journal", "MerkleLog", "LedgerFormats", "Sodium"], swiftSettings: swiftSettings),
 
+        // The embedded HSM: keys that never leave, GOST-wrapped at rest, multi-factor activation.
+        .target(
+            name: "SignCore",
+            dependencies: ["Ledger", "LedgerFormats", "Sodium", "GOST28147", crypto, x509, asn1],
+            swiftSettings: swiftSettings),
+
         .executableTarget(
             name: "tamga",
             dependencies: ["Ledger", "LedgerFormats", "MerkleLog", "Sodium", .product(name: "ArgumentParser", package: "swift-argument-parser")],
@@ -57,6 +67,9 @@ let package = Package(
             swiftSettings: swiftSettings),
         .testTarget(name: "MerkleLogTests", dependencies: ["MerkleLog"], resources: [.copy("Resources")], swiftSettings: swiftSettings),
         .testTarget(name: "SLIP39Tests", dependencies: ["SLIP39", crypto], resources: [.copy("Resources")], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "SignCoreTests", dependencies: ["SignCore", "Ledger", "LedgerFormats", "Sodium", "GOST28147", crypto, x509, asn1],
+            resources: [.copy("Resources")], swiftSettings: swiftSettings),
         .testTarget(name: "GOST28147Tests", dependencies: ["GOST28147"], resources: [.copy("Resources")], swiftSettings: swiftSettings),
     ]
 )

@@ -1,0 +1,306 @@
+import Crypto
+import Foundation
+import Ledger
+public import LedgerFormats
+public import Sodium
+import SwiftASN1
+import Synchronization
+import X509
+
+extension SignCore {
+    /// CSC `credentials/authorize`: checks the factors and returns a SAD for exactly these
+    /// document hashes (SHA-256, 32 bytes each), each usable once, for `activationLifetime`.
+    /// The token is kept server-side only as its SHA-256.
+    public func authorize(keyID: String, owner: String, hashes: [[UInt8]], factors: Factors) async throws -> Activation
+    {
+        try checkOwner(owner)
+        try checkKeyID(keyID)
+        try checkHashes(hashes)
+        return try await keyLocks.withLock(keyID) {
+            let authenticated = try await authenticate(keyID: keyID, owner: owner, factors: factors, purpose: .sign)
+            let token = Sodium.randomBytes(32)
+            let expiresAt = clock.now() + configuration.activationLifetime
+            let activation = ActiveSAD(
+                keyID: keyID, owner: owner, expiresAt: expiresAt, kek: authenticated.kek, unused: Set(hashes))
+            let stored = volatile.withLock { state in
+                state.sweep(now: clock.now())
+                guard state.activations.count < Self.maxActivations else { return false }
+                state.activations[Array(SHA256.hash(data: token))] = activation
+                return true
+            }
+            guard stored else {
+                throw SignCoreError(.unavailable, "too many signature activations are open; retry in a minute")
+            }
+            return Activation(sad: Self.base64URL(token), keyID: keyID, expiresAt: expiresAt)
+        }
+    }
+
+    /// Signs document hashes with a SAD (R9, R20). The signed message is the 32-byte SHA-256
+    /// of the document. Every signature is journaled (`key.use` with `doc` and `alg`) before
+    /// any is returned; every refusal is journaled as `sign.refused` with its reason.
+    public func sign(keyID: String, owner: String, sad: String?, hashes: [[UInt8]]) async throws -> [[UInt8]] {
+        try checkOwner(owner)
+        try checkKeyID(keyID)
+        try checkHashes(hashes)
+        return try await keyLocks.withLock(keyID) {
+            try await signLocked(keyID: keyID, owner: owner, sad: sad, hashes: hashes)
+        }
+    }
+
+    /// Signs documents passed whole (R9): each is hashed inside the HSM, then signed as
+    /// `sign(keyID:owner:sad:hashes:)` does, so the SAD must list their SHA-256 hashes.
+    public func sign(keyID: String, owner: String, sad: String?, documents: [[UInt8]]) async throws -> [[UInt8]] {
+        try await sign(keyID: keyID, owner: owner, sad: sad, hashes: documents.map { Array(SHA256.hash(data: $0)) })
+    }
+
+    private enum Grant {
+        case granted(SecureBytes)
+        case refused(String)
+    }
+
+    private func signLocked(keyID: String, owner: String, sad: String?, hashes: [[UInt8]]) async throws -> [[UInt8]] {
+        func refuse(_ reason: String, _ error: SignCoreError) async -> SignCoreError {
+            await refusal(.signRefused, owner: owner, keyID: keyID, purpose: "sign", reason: reason, error)
+        }
+        guard let record = try loadKey(keyID), record.owner == owner else {
+            throw await refuse("unknown-key", Self.notFound(keyID))
+        }
+        if case let (reason, error)? = unusable(record) { throw await refuse(reason, error) }
+        guard let wrapping = record.wrapping else { throw Self.damaged(keyID) }
+        guard let sad else {
+            throw await refuse("no-sad", SignCoreError(.invalidSAD, "signing needs a SAD: authorize first (R20)"))
+        }
+        let now = clock.now()
+        let handle = Self.base64URLDecode(sad).map { Array(SHA256.hash(data: $0)) }
+        // Check and consume in one critical section: two requests cannot spend one hash.
+        let grant = volatile.withLock { state -> Grant in
+            state.sweep(now: now)
+            guard let handle, var activation = state.activations[handle] else { return .refused("sad-unknown") }
+            guard !activation.revoked else { return .refused("sad-revoked") }
+            guard activation.expiresAt > now else { return .refused("sad-expired") }
+            guard activation.keyID == keyID else { return .refused("sad-other-key") }
+            guard activation.owner == owner else { return .refused("sad-other-owner") }
+            guard !hashes.contains(where: activation.used.contains) else { return .refused("sad-replayed") }
+            guard hashes.allSatisfy(activation.unused.contains) else { return .refused("hash-not-authorized") }
+            guard let kek = activation.kek else { return .refused("sad-expired") }
+            for hash in hashes {
+                activation.unused.remove(hash)
+                activation.used.insert(hash)
+            }
+            if activation.unused.isEmpty { activation.kek = nil }
+            state.activations[handle] = activation
+            return .granted(kek)
+        }
+        let kek: SecureBytes
+        switch grant {
+        case .refused(let reason):
+            throw await refuse(
+                reason,
+                SignCoreError(
+                    .invalidSAD,
+                    "the SAD is not valid for this request (\(reason)): it is unknown, expired, used, revoked, "
+                        + "or for another key, owner or hash; authorize again"))
+        case .granted(let granted): kek = granted
+        }
+        let signatures = try inHSM("sign") {
+            let key = try KeyWrapping.unwrap(wrapping, kek: kek, publicKey: record.publicKey)
+            return hashes.map { key.signature(for: $0) }
+        }  // the private key is zeroed here, before anything waits
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for hash in hashes {
+                group.addTask {
+                    try await self.journal(
+                        .keyUse, owner: owner,
+                        ["key": .string(keyID), "doc": .string(hex(hash)), "alg": .string(Self.algorithm)])
+                }
+            }
+            try await group.waitForAll()
+        }
+        return signatures
+    }
+
+    /// Destroys a key (R14) after the same factors as a use: the wrapped seed, verifier and TOTP
+    /// secret are erased from its record (the public part stays for the cabinet and retention),
+    /// its SADs are revoked, and every later use fails.
+    public func destroyKey(keyID: String, owner: String, factors: Factors) async throws {
+        try checkOwner(owner)
+        try checkKeyID(keyID)
+        try await keyLocks.withLock(keyID) {
+            var record = try await authenticate(keyID: keyID, owner: owner, factors: factors, purpose: .destroy).record
+            revokeActivations(keyID: keyID)
+            record.state = .destroyed
+            record.wrapping = nil
+            record.totp = nil
+            try await journal(.keyDestroy, owner: owner, ["key": .string(keyID)], records: [try put(record)])
+        }
+    }
+
+    /// Enrols (or replaces) the key's TOTP secret after the key's factors (and the old TOTP, if
+    /// any). Returns the `otpauth://` URI, in locked memory, once: it is the only copy of the
+    /// secret that ever leaves the HSM, for the owner's authenticator app. From then on every
+    /// use of the key needs a TOTP code.
+    public func enrolTOTP(
+        keyID: String, owner: String, factors: Factors, algorithm: TOTP.Algorithm = .sha1, digits: Int = 6
+    ) async throws -> SecureBytes {
+        try checkOwner(owner)
+        try checkKeyID(keyID)
+        guard TOTP.digitRange.contains(digits) else {
+            throw SignCoreError(.invalidRequest, "a TOTP code has 6 to 8 digits, not \(digits)")
+        }
+        return try await keyLocks.withLock(keyID) {
+            var record = try await authenticate(keyID: keyID, owner: owner, factors: factors, purpose: .totpEnrol)
+                .record
+            let (secret, sealed) = try inHSM("make the TOTP secret") {
+                let secret = try SecureBytes(randomCount: algorithm.secretLength)
+                return (
+                    secret,
+                    try XChaCha20Poly1305.seal(secret, key: totpSealKey, associatedData: Self.totpContext(keyID))
+                )
+            }
+            record.totp = .init(sealedSecret: Data(sealed), algorithm: algorithm, digits: digits, lastStep: 0)
+            try await journal(
+                .totpEnrol, owner: owner,
+                ["key": .string(keyID), "alg": .string(algorithm.rawValue), "digits": .integer(Int64(digits))],
+                records: [try put(record)])
+            return try inHSM("write the otpauth URI") {
+                try TOTP.provisioningURI(
+                    secret: secret, issuer: configuration.totpIssuer, label: keyID, algorithm: algorithm, digits: digits
+                )
+            }
+        }
+    }
+
+    /// A published compromise notice (R13): what `GET /compromises` serves.
+    public struct CompromiseNotice: Sendable, Hashable {
+        /// `compromise/<15-digit ms>-<fingerprint>`, the record the public API reads.
+        public let recordName: String
+        public let keyFingerprint: String
+        public let measures: String
+        public let time: Timestamp
+        /// `{"keyFingerprint":…,"measures":…,"time":…}`, canonical JSON: the record's value.
+        public let canonicalBytes: [UInt8]
+    }
+
+    /// The operator marks a key compromised (R13): its SADs are revoked at once, the key is
+    /// blocked for good, and a public notice is stored in the same batch as `key.compromise`.
+    /// `measures` is published as written: it must not name the owner.
+    public func markCompromised(keyID: String, operator operatorID: String, measures: String) async throws
+        -> CompromiseNotice
+    {
+        try checkKeyID(keyID)
+        try checkOwner(operatorID)
+        guard !measures.isEmpty, measures.utf8.count <= 4096 else {
+            throw SignCoreError(.invalidRequest, "describe the measures taken in 1 to 4096 bytes")
+        }
+        revokeActivations(keyID: keyID)
+        return try await keyLocks.withLock(keyID) {
+            guard var record = try loadKey(keyID) else { throw SignCoreError(.notFound, "there is no key \(keyID)") }
+            guard record.state != .compromised else {
+                throw SignCoreError(
+                    .invalidRequest, "key \(keyID) is already marked compromised; its notice is published")
+            }
+            record.state = .compromised
+            let time = try inHSM("read the clock") { try Timestamp(millisecondsSinceEpoch: clock.now()) }
+            let bytes = try inHSM("write the notice") {
+                try JSONValue.object([
+                    "keyFingerprint": .string(record.fingerprint), "measures": .string(measures),
+                    "time": .string(time.rfc3339Milliseconds),
+                ]).canonicalBytes()
+            }
+            let name = RecordName.compromise(time: time.millisecondsSinceEpoch, fingerprint: record.fingerprint)
+            try await journal(
+                .keyCompromise, owner: record.owner,
+                [
+                    "key": .string(keyID), "fingerprint": .string(record.fingerprint), "operator": .string(operatorID),
+                    "measures": .string(measures),
+                ],
+                records: [try put(record), .put(name, bytes)])
+            revokeActivations(keyID: keyID)
+            return CompromiseNotice(
+                recordName: name, keyFingerprint: record.fingerprint, measures: measures, time: time,
+                canonicalBytes: bytes)
+        }
+    }
+
+    /// The CA attaches the certificate it issued for a key (PEM or DER). It must certify this
+    /// key's public key; its notAfter is kept with the key, because retention runs to a year
+    /// after it (R12, R14). A later certificate replaces the earlier one.
+    public func attachCertificate(keyID: String, certificate: [UInt8], operator operatorID: String) async throws
+        -> KeyInfo
+    {
+        try checkKeyID(keyID)
+        try checkOwner(operatorID)
+        let der: [UInt8]
+        let parsed: Certificate
+        do {
+            der =
+                certificate.starts(with: Array("-----BEGIN".utf8))
+                ? try PEMDocument(pemString: String(decoding: certificate, as: UTF8.self)).derBytes : certificate
+            parsed = try Certificate(derEncoded: der)
+        } catch {
+            throw SignCoreError(.invalidRequest, "the certificate is not a PEM or DER X.509 certificate: \(error)")
+        }
+        return try await keyLocks.withLock(keyID) {
+            guard var record = try loadKey(keyID) else { throw SignCoreError(.notFound, "there is no key \(keyID)") }
+            guard record.state == .active || record.state == .locked else {
+                throw SignCoreError(
+                    .forbidden, "key \(keyID) is \(record.state.rawValue); no certificate can be attached to it")
+            }
+            guard let publicKey = Curve25519.Signing.PublicKey(parsed.publicKey),
+                Sodium.constantTimeEqual(Array(publicKey.rawRepresentation), Array(record.publicKey))
+            else {
+                throw SignCoreError(
+                    .invalidRequest, "the certificate does not certify key \(keyID)'s Ed25519 public key")
+            }
+            let notAfter = Int64((parsed.notValidAfter.timeIntervalSince1970 * 1000).rounded(.down))
+            let notAfterText = try inHSM("read notAfter") {
+                try Timestamp(millisecondsSinceEpoch: notAfter).rfc3339Milliseconds
+            }
+            record.certificate = .init(der: Data(der), notAfter: notAfter, attached: clock.now())
+            try await journal(
+                .certAttach, owner: record.owner,
+                [
+                    "key": .string(keyID), "notAfter": .string(notAfterText),
+                    "serial": .string(hex(parsed.serialNumber.bytes)),
+                    "operator": .string(operatorID),
+                ],
+                records: [try put(record)])
+            return record.info
+        }
+    }
+
+    // MARK: input checks
+
+    func checkKeyID(_ keyID: String) throws {
+        guard isKeyID(keyID) else {
+            throw SignCoreError(.invalidRequest, "a key identifier is 32 lowercase hex digits")
+        }
+    }
+
+    func checkHashes(_ hashes: [[UInt8]]) throws {
+        guard !hashes.isEmpty, hashes.count <= configuration.maxHashesPerActivation else {
+            throw SignCoreError(
+                .invalidRequest,
+                "send 1 to \(configuration.maxHashesPerActivation) document hashes, not \(hashes.count)")
+        }
+        guard hashes.allSatisfy({ $0.count == 32 }) else {
+            throw SignCoreError(.invalidRequest, "every document hash must be a 32-byte SHA-256")
+        }
+        guard Set(hashes).count == hashes.count else {
+            throw SignCoreError(.invalidRequest, "the document hashes must be distinct")
+        }
+    }
+
+    static func base64URL(_ bytes: [UInt8]) -> String {
+        Data(bytes).base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(
+            of: "/", with: "_"
+        )
+        .replacingOccurrences(of: "=", with: "")
+    }
+
+    static func base64URLDecode(_ text: String) -> [UInt8]? {
+        guard text.utf8.count == 43 else { return nil }
+        let standard = text.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/") + "="
+        return Data(base64Encoded: standard).map(Array.init)
+    }
+}

@@ -1,0 +1,306 @@
+import Crypto
+import Foundation
+public import GOST28147
+public import Ledger
+import LedgerFormats
+public import Sodium
+import Synchronization
+
+/// The embedded HSM of the cloud EDS (R4-R14, R20): owners' Ed25519 keys are generated here,
+/// kept wrapped at rest, and used only after multi-factor authorization.
+///
+/// **Boundary.** This is a software boundary: the master key comes from the node's
+/// `master.key` file (`MasterKey.load(from:)`) and lives in locked memory in this process. R4
+/// asks for a certified hardware module; the production path is a PKCS#11 HSM holding the master
+/// key (or the keys themselves) with this module's API in front of it. See `docs/hsm.md`.
+///
+/// **Keys.** A private key exists in the clear only inside a `sign` call, in locked memory that
+/// is zeroed when the call returns. At rest its seed is wrapped (RFC 4357 CryptoPro, GOST
+/// 28147-89) under a KEK derived from the owner's password and the master key (`KeyWrapping`).
+/// No API, log line, error or file returns it.
+///
+/// **Factors.** The password reaches the HSM sealed to `transportPublicKey` together with a
+/// single-use challenge (R10); the biometric factor is an assertion signed by the CA's
+/// biometric service (`BiometricAssertion`); TOTP is a third factor where the policy asks.
+/// Default policy: password and biometric for every use and for destroy.
+///
+/// **State.** Durable state (keys, failure counters, locks, TOTP, consent) is in ledger
+/// records, each written in the same batch as the event that explains it. Challenges and SADs
+/// are in memory: a restart voids them, which is safe (clients ask again).
+///
+/// **Memory.** One authorization runs one Argon2id of `configuration.argon2.memoryBytes`
+/// (19 MiB by default); at most `maxConcurrentDerivations` run at once (default 2, so ~38 MiB),
+/// the rest wait in order.
+public final class SignCore: Sendable {
+    public struct Configuration: Sendable {
+        /// The Ed25519 public key of the CA's biometric verification service.
+        public var biometricServiceKey: [UInt8]
+        /// Argon2id cost for new wraps. Keys made with less are re-wrapped at this cost on their
+        /// next successful authorization. Never below OWASP's minimum outside tests.
+        public var argon2: Argon2id.Parameters = .owaspMinimum
+        /// The S-box new keys are wrapped with; each key records its own.
+        public var parameterSet: GOST28147ParameterSet = .cryptoProA
+        /// Whether every key needs TOTP as a third factor (keys with TOTP enrolled always do).
+        public var requireTOTP = false
+        /// The lowest biometric `score` (per mille) accepted with a `match`.
+        public var minimumBiometricScore: Int64 = 0
+        /// Failed password or TOTP checks in a row that lock a key.
+        public var maxFailures = 5
+        public var maxConcurrentDerivations = 2
+        /// Challenge lifetime in ms (at most 120 s).
+        public var challengeLifetime: Int64 = 120_000
+        /// SAD lifetime in ms (at most 5 minutes).
+        public var activationLifetime: Int64 = 300_000
+        /// Most document hashes one SAD may cover.
+        public var maxHashesPerActivation = 1000
+        public var minimumPasswordLength = 8
+        /// The issuer shown in authenticator apps.
+        public var totpIssuer = "Tamga"
+
+        public init(biometricServiceKey: [UInt8]) {
+            self.biometricServiceKey = biometricServiceKey
+        }
+    }
+
+    /// A single-use server nonce for one authorization or key creation.
+    public struct Challenge: Sendable, Hashable {
+        public let bytes: [UInt8]
+        /// Milliseconds since the epoch.
+        public let expiresAt: Int64
+    }
+
+    /// What the owner presents to authorize: the password sealed with the challenge (see
+    /// `SignCoreClient.sealPassword`), the biometric assertion for that challenge, and a TOTP
+    /// code where the policy asks.
+    public struct Factors: Sendable {
+        public var challenge: [UInt8]
+        public var sealedPassword: [UInt8]
+        public var biometric: BiometricAssertion
+        public var totp: String?
+
+        public init(challenge: [UInt8], sealedPassword: [UInt8], biometric: BiometricAssertion, totp: String? = nil) {
+            self.challenge = challenge
+            self.sealedPassword = sealedPassword
+            self.biometric = biometric
+            self.totp = totp
+        }
+    }
+
+    /// Signature activation data (CSC `credentials/authorize`): an opaque bearer token for one
+    /// key, one owner and the listed hashes, each usable once, until `expiresAt`.
+    public struct Activation: Sendable, CustomStringConvertible {
+        public let sad: String
+        public let keyID: String
+        public let expiresAt: Int64
+
+        /// A SAD is a bearer token: a log line says only which key and until when.
+        public var description: String { "Activation(key \(keyID), expires \(expiresAt), SAD redacted)" }
+    }
+
+    public static let algorithm = "Ed25519"
+    static let challengeLength = 32
+    static let maxPendingChallenges = 100_000
+    static let maxActivations = 100_000
+    static let maxPasswordLength = 1024
+
+    let ledger: Ledger
+    let masterKey: SecureBytes
+    let totpSealKey: SecureBytes
+    let configuration: Configuration
+    let clock: any LedgerClock
+    let transport: SealedBox.KeyPair
+    let volatile = Mutex(Volatile())
+    let keyLocks = KeyLocks()
+    let derivations: DerivationLimiter
+
+    /// - Parameters:
+    ///   - ledger: the started ledger every operation is journaled to.
+    ///   - masterKey: the node's master key (`MasterKey.load(from: folder.masterKey)`).
+    ///   - clock: the clock for challenges, SADs, assertions and TOTP (the ledger's, in tests).
+    public init(
+        ledger: Ledger, masterKey: SecureBytes, configuration: Configuration, clock: any LedgerClock = SystemClock()
+    ) throws {
+        guard masterKey.count == MasterKey.length else {
+            throw SignCoreError(.invalidRequest, "the master key has \(masterKey.count) bytes, not \(MasterKey.length)")
+        }
+        guard configuration.biometricServiceKey.count == Ed25519.publicKeyLength else {
+            throw SignCoreError(.invalidRequest, "the biometric service key must be a 32-byte Ed25519 public key")
+        }
+        guard configuration.challengeLifetime > 0, configuration.challengeLifetime <= 120_000,
+            configuration.activationLifetime > 0, configuration.activationLifetime <= 300_000
+        else {
+            throw SignCoreError(.invalidRequest, "challenges live at most 120 s and SADs at most 5 minutes")
+        }
+        guard configuration.maxFailures > 0, configuration.maxHashesPerActivation > 0 else {
+            throw SignCoreError(.invalidRequest, "maxFailures and maxHashesPerActivation must be positive")
+        }
+        self.ledger = ledger
+        self.masterKey = masterKey
+        self.configuration = configuration
+        self.clock = clock
+        self.transport = try SealedBox.KeyPair()
+        self.totpSealKey = try Blake2b.keyedHash(Array("tamga signcore v1 totp seal".utf8), key: masterKey)
+        self.derivations = DerivationLimiter(limit: configuration.maxConcurrentDerivations)
+    }
+
+    /// The X25519 key clients seal passwords to (R10). It is made at start and lives only in
+    /// this process: after a restart clients must fetch it again.
+    public var transportPublicKey: [UInt8] { transport.publicKey }
+
+    /// A fresh challenge for `owner`, valid once, for `challengeLifetime`.
+    public func challenge(owner: String) throws -> Challenge {
+        try checkOwner(owner)
+        let now = clock.now()
+        let bytes = Sodium.randomBytes(Self.challengeLength)
+        let expiresAt = now + configuration.challengeLifetime
+        let accepted = volatile.withLock { state in
+            state.sweep(now: now)
+            guard state.challenges.count < Self.maxPendingChallenges else { return false }
+            state.challenges[bytes] = PendingChallenge(owner: owner, expiresAt: expiresAt)
+            return true
+        }
+        guard accepted else {
+            throw SignCoreError(.unavailable, "too many challenges are pending; retry in a minute")
+        }
+        return Challenge(bytes: bytes, expiresAt: expiresAt)
+    }
+
+    /// Public facts about a key.
+    public func key(_ keyID: String) throws -> KeyInfo {
+        guard isKeyID(keyID), let record = try loadKey(keyID) else {
+            throw SignCoreError(.notFound, "there is no key \(isKeyID(keyID) ? keyID : "with that identifier")")
+        }
+        return record.info
+    }
+
+    /// Every key of an owner, destroyed ones included (the personal cabinet, R12).
+    public func keys(owner: String) throws -> [KeyInfo] {
+        try checkOwner(owner)
+        let names = try readRecords { try ledger.records(prefix: RecordName.ownerKeys(owner)) }
+        return try names.compactMap { entry in
+            let id = String(entry.name.dropFirst(RecordName.ownerKeys(owner).count))
+            return try loadKey(id)?.info
+        }
+    }
+
+    /// The most Argon2id runs seen at once since start: lets a test check the cap.
+    package var peakConcurrentDerivations: Int { derivations.peak }
+
+    // MARK: shared internals
+
+    func checkOwner(_ owner: String) throws {
+        do {
+            _ = try EventRecord(event: .authOK, owner: owner)
+        } catch {
+            throw SignCoreError(.invalidRequest, "the owner identifier is not valid: \(error.message)")
+        }
+    }
+
+    func loadKey(_ id: String) throws -> KeyRecord? {
+        guard let bytes = try readRecords({ try ledger.record(RecordName.key(id)) }) else { return nil }
+        return try KeyRecord.decode(bytes, id: id)
+    }
+
+    func readRecords<R>(_ read: () throws -> R) throws -> R {
+        do {
+            return try read()
+        } catch {
+            throw SignCoreError(.unavailable, "the HSM's records cannot be read: \(error)")
+        }
+    }
+
+    /// Appends one event with the record changes it explains, in one atomic batch.
+    @discardableResult
+    func journal(
+        _ event: EventName, owner: String, _ fields: [String: FieldValue], records: [RecordWrite] = []
+    ) async throws -> Appended {
+        let record: EventRecord
+        do {
+            record = try EventRecord(event: event, owner: owner, fields: fields)
+        } catch {
+            throw SignCoreError(.invalidRequest, "the \(event) event is not valid: \(error.message)")
+        }
+        do {
+            return try await ledger.append(record, records: records)
+        } catch {
+            throw SignCoreError(
+                .unavailable, "the journal did not take the \(event) event (\(error)); nothing was changed, retry later"
+            )
+        }
+    }
+
+    /// Journals a refusal and returns the error to throw. If the journal itself fails, the
+    /// request is refused all the same, with `unavailable`.
+    func refusal(
+        _ event: EventName, owner: String, keyID: String?, purpose: String, reason: String, _ error: SignCoreError
+    ) async -> SignCoreError {
+        var fields: [String: FieldValue] = ["reason": .string(reason), "purpose": .string(purpose)]
+        if let keyID { fields["key"] = .string(keyID) }
+        do {
+            try await journal(event, owner: owner, fields)
+            return error
+        } catch let failure as SignCoreError {
+            return failure
+        } catch {
+            return SignCoreError(.unavailable, "the journal is unavailable")
+        }
+    }
+
+    func put(_ record: KeyRecord) throws -> RecordWrite {
+        .put(RecordName.key(record.id), try record.encoded())
+    }
+
+    /// Drops every SAD of a key (destroy, compromise): its KEK leaves memory at once.
+    func revokeActivations(keyID: String) {
+        volatile.withLock { state in
+            for (token, activation) in state.activations where activation.keyID == keyID {
+                state.activations[token]?.kek = nil
+                state.activations[token]?.revoked = true
+            }
+        }
+    }
+}
+
+struct PendingChallenge {
+    let owner: String
+    let expiresAt: Int64
+}
+
+/// A SAD's server side, found by the SHA-256 of the token. The KEK is kept (not the key) so the
+/// private key is in the clear only during `sign`; it is dropped when the SAD expires, is used
+/// up or revoked. Spent SADs are remembered a while longer so a replay is reported as one.
+struct ActiveSAD {
+    let keyID: String
+    let owner: String
+    let expiresAt: Int64
+    var kek: SecureBytes?
+    var unused: Set<[UInt8]>
+    var used: Set<[UInt8]> = []
+    var revoked = false
+}
+
+struct Volatile {
+    var challenges: [[UInt8]: PendingChallenge] = [:]
+    var activations: [[UInt8]: ActiveSAD] = [:]
+    var nextSweep: Int64 = 0
+
+    /// How long a spent or expired SAD is remembered, to name a replay as such.
+    static let memory: Int64 = 600_000
+
+    mutating func sweep(now: Int64) {
+        guard now >= nextSweep else { return }
+        nextSweep = now + 5_000
+        challenges = challenges.filter { $0.value.expiresAt > now }
+        activations = activations.filter { $0.value.expiresAt + Self.memory > now }
+        for (token, activation) in activations where activation.expiresAt <= now && activation.kek != nil {
+            activations[token]?.kek = nil
+        }
+    }
+
+    /// Takes a challenge out (single use, whatever happens next); true if it was valid for `owner`.
+    mutating func consumeChallenge(_ bytes: [UInt8], owner: String, now: Int64) -> Bool {
+        sweep(now: now)
+        guard let pending = challenges.removeValue(forKey: bytes) else { return false }
+        return pending.owner == owner && pending.expiresAt > now
+    }
+}

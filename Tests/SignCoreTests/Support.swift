@@ -1,0 +1,214 @@
+import Crypto
+import Foundation
+import GOST28147
+import Ledger
+import LedgerFormats
+import SignCore
+import Sodium
+import Synchronization
+import Testing
+
+/// A clock the test moves by hand (shared by the ledger and SignCore).
+final class ManualClock: LedgerClock {
+    private let millis: Mutex<Int64>
+    init(_ millis: Int64) { self.millis = Mutex(millis) }
+    func now() -> Int64 { millis.withLock { $0 } }
+    func advance(_ delta: Int64) { millis.withLock { $0 += delta } }
+}
+
+/// 2026-11-20T06:00:00Z: inside the chain's first day (Asia/Almaty).
+let startTime: Int64 = 1_795_154_400_000
+
+/// A started ledger in a fresh data folder, a SignCore on it, and the biometric service's key.
+struct Harness {
+    let folder: DataFolder
+    let ledger: Ledger
+    let core: SignCore
+    let clock: ManualClock
+    let biometricKey: Ed25519.PrivateKey
+    let masterKey: SecureBytes
+
+    static let terms = Array(SHA256.hash(data: Array("Tamga cloud EDS consent, v1".utf8)))
+
+    /// Runs `body` on a fresh harness and always shuts the ledger down.
+    static func with<R>(
+        configure: (inout SignCore.Configuration) -> Void = { _ in }, _ body: (Harness) async throws -> R
+    ) async throws -> R {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("tamga-signcore-\(UUID().uuidString)")
+            .path
+        let folder = DataFolder(path + "/data")
+        _ = try Ledger.create(
+            folder: folder, origin: "test.tamga.local/log", timeZone: "Asia/Almaty",
+            startDate: LocalDate(parsing: "2026-11-20"))
+        let clock = ManualClock(startTime)
+        let ledger = try Ledger.open(folder: folder, clock: clock)
+        ledger.start()
+        defer { ledger.shutdown() }
+        let biometricKey = try Ed25519.PrivateKey()
+        var configuration = SignCore.Configuration(biometricServiceKey: biometricKey.publicKey)
+        configuration.argon2 = .testOnly
+        configure(&configuration)
+        let masterKey = try MasterKey.load(from: folder.masterKey)
+        let core = try SignCore(ledger: ledger, masterKey: masterKey, configuration: configuration, clock: clock)
+        return try await body(
+            Harness(
+                folder: folder, ledger: ledger, core: core, clock: clock, biometricKey: biometricKey,
+                masterKey: masterKey))
+    }
+
+    /// Another SignCore (new transport key, other configuration) on the same ledger and master key.
+    func reconfigured(_ configure: (inout SignCore.Configuration) -> Void) throws -> Harness {
+        var configuration = SignCore.Configuration(biometricServiceKey: biometricKey.publicKey)
+        configuration.argon2 = .testOnly
+        configure(&configuration)
+        let core = try SignCore(ledger: ledger, masterKey: masterKey, configuration: configuration, clock: clock)
+        return Harness(
+            folder: folder, ledger: ledger, core: core, clock: clock, biometricKey: biometricKey, masterKey: masterKey)
+    }
+
+    /// Factors as an honest owner's app and the biometric service would make them.
+    func factors(owner: String, password: String, totp: String? = nil) throws -> SignCore.Factors {
+        let challenge = try core.challenge(owner: owner).bytes
+        return SignCore.Factors(
+            challenge: challenge,
+            sealedPassword: try SignCoreClient.sealPassword(
+                Array(password.utf8), challenge: challenge, transportKey: core.transportPublicKey),
+            biometric: try SignCoreClient.biometricAssertion(
+                owner: owner, challenge: challenge, time: clock.now(), serviceKey: biometricKey),
+            totp: totp)
+    }
+
+    func createKey(owner: String, password: String, consent: Bool = true) async throws -> KeyInfo {
+        if consent { try await core.recordConsent(owner: owner, termsHash: Self.terms) }
+        return try await core.createKey(owner: owner, factors: factors(owner: owner, password: password))
+    }
+
+    func authorize(_ key: KeyInfo, password: String, hashes: [[UInt8]], totp: String? = nil) async throws
+        -> SignCore.Activation
+    {
+        try await core.authorize(
+            keyID: key.id, owner: key.owner, hashes: hashes,
+            factors: factors(owner: key.owner, password: password, totp: totp))
+    }
+
+    func entries() throws -> [Entry] {
+        try ledger.entries(from: 0, count: Int(ledger.current.treeSize)).map { try Entry(parsing: $0) }
+    }
+
+    func lastEntry() throws -> Entry {
+        try #require(try entries().last)
+    }
+}
+
+func randomHashes(_ count: Int) -> [[UInt8]] {
+    (0..<count).map { _ in Sodium.randomBytes(32) }
+}
+
+func hexString(_ bytes: some Sequence<UInt8>) -> String {
+    bytes.map { String(format: "%02x", $0) }.joined()
+}
+
+/// Expects `body` to throw a `SignCoreError` with `code`; returns it.
+@discardableResult
+func expectRefusal<R>(
+    _ code: SignCoreError.Code, sourceLocation: SourceLocation = #_sourceLocation, _ body: () async throws -> R
+) async -> SignCoreError? {
+    do {
+        _ = try await body()
+        Issue.record("expected SignCoreError.\(code), but it succeeded", sourceLocation: sourceLocation)
+    } catch let error as SignCoreError {
+        #expect(error.code == code, "\(error)", sourceLocation: sourceLocation)
+        return error
+    } catch {
+        Issue.record("expected SignCoreError.\(code), got \(error)", sourceLocation: sourceLocation)
+    }
+    return nil
+}
+
+/// Checks the journal's last entry: the refusal's event, owner and reason.
+func expectJournaled(
+    _ harness: Harness, _ event: EventName, owner: String, reason: String, key: String? = nil,
+    sourceLocation: SourceLocation = #_sourceLocation
+) throws {
+    let entry = try harness.lastEntry()
+    #expect(entry.event == event, sourceLocation: sourceLocation)
+    #expect(entry.owner == owner, sourceLocation: sourceLocation)
+    #expect(entry.record[field: "reason"] == .string(reason), sourceLocation: sourceLocation)
+    if let key { #expect(entry.record[field: "key"] == .string(key), sourceLocation: sourceLocation) }
+}
+
+// MARK: an independent unwrap, from the documented construction (docs/hsm.md)
+
+struct Locked: ContiguousBytes {
+    let secret: SecureBytes
+    func withUnsafeBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R { try secret.withBytes(body) }
+}
+
+/// What the test knows of a key's record, read as plain JSON (not through SignCore's types).
+struct StoredWrapping {
+    let wrappedSeed: [UInt8]
+    let parameterSetOID: String
+    let salt: [UInt8]
+    let parameters: Argon2id.Parameters
+    let verifier: [UInt8]
+
+    init(_ harness: Harness, keyID: String) throws {
+        let bytes = try #require(try harness.ledger.record("signcore/key/\(keyID)"))
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(bytes)) as? [String: Any])
+        let wrapping = try #require(object["wrapping"] as? [String: Any])
+        let argon2 = try #require(wrapping["argon2"] as? [String: Any])
+        func data(_ name: String) throws -> [UInt8] {
+            let text = try #require(wrapping[name] as? String)
+            return Array(try #require(Data(base64Encoded: text)))
+        }
+        wrappedSeed = try data("wrappedSeed")
+        salt = try data("salt")
+        verifier = try data("verifier")
+        parameterSetOID = try #require(wrapping["parameterSetOID"] as? String)
+        parameters = Argon2id.Parameters(
+            iterations: UInt64(try #require(argon2["iterations"] as? Int)),
+            memoryBytes: try #require(argon2["memoryBytes"] as? Int))
+    }
+
+    /// BLAKE2b-256 keyed with the master key over "tamga signcore v1 <context>" || 0 || id || 0 || Argon2id(password).
+    func derived(_ context: String, password: String, keyID: String, masterKey: SecureBytes) throws -> SecureBytes {
+        let stretched = try Argon2id.derive(password: Array(password.utf8), salt: salt, parameters: parameters)
+        let label = Array("tamga signcore v1 \(context)\0\(keyID)\0".utf8)
+        let input = try SecureBytes(count: label.count + stretched.count) { out in
+            out.copyBytes(from: label)
+            stretched.withBytes { UnsafeMutableRawBufferPointer(rebasing: out[label.count...]).copyMemory(from: $0) }
+        }
+        return try Blake2b.keyedHash(input, key: masterKey)
+    }
+
+    /// The seed, unwrapped with the test's own derivation and GOST28147 directly.
+    func seed(password: String, keyID: String, masterKey: SecureBytes, parameterSet: GOST28147ParameterSet? = nil)
+        throws -> SecureBytes
+    {
+        let kek = try derived("kek", password: password, keyID: keyID, masterKey: masterKey)
+        let set = try parameterSet ?? GOST28147ParameterSet(oid: parameterSetOID)
+        return try GOST28147KeyWrap.unwrapCryptoPro(wrappedSeed, kek: Locked(secret: kek), parameterSet: set) { raw in
+            try SecureBytes(count: raw.count) { $0.copyMemory(from: raw) }
+        }
+    }
+}
+
+/// Every file under `path`, read whole.
+func filesUnder(_ path: String) throws -> [(String, Data)] {
+    let manager = FileManager.default
+    var out: [(String, Data)] = []
+    guard let walker = manager.enumerator(atPath: path) else { return out }
+    while let relative = walker.nextObject() as? String {
+        var isDirectory: ObjCBool = false
+        let full = path + "/" + relative
+        if manager.fileExists(atPath: full, isDirectory: &isDirectory), !isDirectory.boolValue {
+            out.append((relative, try Data(contentsOf: URL(fileURLWithPath: full))))
+        }
+    }
+    return out
+}
+
+/// The forms a secret could be written in: raw, lowercase hex, base64.
+func encodings(of secret: [UInt8]) -> [Data] {
+    [Data(secret), Data(hexString(secret).utf8), Data(Data(secret).base64EncodedString().utf8)]
+}
