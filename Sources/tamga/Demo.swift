@@ -20,11 +20,7 @@ struct Demo: AsyncParsableCommand {
     func run() async throws {
         let folder = data.folder
         if !FileManager.default.fileExists(atPath: folder.genesis) {
-            var calendar = Calendar(identifier: .gregorian)
-            calendar.timeZone = try TimeZone(identifier: "Asia/Almaty").orThrow(ValidationError("no tz database"))
-            let then = calendar.dateComponents([.year, .month, .day], from: Date().addingTimeInterval(-3 * 86400))
-            let start = try LocalDate(year: then.year ?? 1970, month: then.month ?? 1, day: then.day ?? 1)
-            let created = try Ledger.create(folder: folder, origin: "dev.tamga.local/log", timeZone: "Asia/Almaty", startDate: start)
+            let created = try createDevChain(folder)
             print("created a dev chain in \(folder.path) (verifier key \(created.verifierKey))")
         }
         let ledger = try Ledger.open(folder: folder)
@@ -60,4 +56,14 @@ struct Demo: AsyncParsableCommand {
         for problem in report.problems { print("  FAIL \(problem)") }
         if !report.isValid { throw ExitCode(1) }
     }
+}
+
+/// A development chain starting three days ago (Asia/Almaty), so that past days are sealed as
+/// blocks on first start.
+func createDevChain(_ folder: DataFolder) throws -> Ledger.Created {
+    var calendar = Calendar(identifier: .gregorian)
+    calendar.timeZone = try TimeZone(identifier: "Asia/Almaty").orThrow(ValidationError("no tz database"))
+    let then = calendar.dateComponents([.year, .month, .day], from: Date().addingTimeInterval(-3 * 86400))
+    let start = try LocalDate(year: then.year ?? 1970, month: then.month ?? 1, day: then.day ?? 1)
+    return try Ledger.create(folder: folder, origin: "dev.tamga.local/log", timeZone: "Asia/Almaty", startDate: start)
 }
