@@ -18,6 +18,13 @@ let asn1: Target.Dependency = .product(name: "SwiftASN1", package: "swift-asn1")
 let package = Package(
     name: "Tamga",
     platforms: [.macOS(.v15)],
+    // Libraries for the benchmark package (Benchmarks/), which builds apart from the tests.
+    products: [
+        .library(name: "Ledger", targets: ["Ledger"]),
+        .library(name: "LedgerFormats", targets: ["LedgerFormats"]),
+        .library(name: "MerkleLog", targets: ["MerkleLog"]),
+        .library(name: "LevelDB", targets: ["LevelDB"]),
+    ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-crypto.git", from: "4.5.2"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),

@@ -79,6 +79,8 @@ public final class Ledger: @unchecked Sendable {
         var previousBlockHash: [UInt8]
         var dayFirst: UInt64
         var day: RootAccumulator
+        /// The open day's bounds, cached: Foundation's calendar is too slow to ask per batch.
+        var openDay: DayCalendar.Day?
     }
 
     /// Opens a ledger on an initialised store and checks that the store, the genesis and the log
@@ -151,7 +153,7 @@ public final class Ledger: @unchecked Sendable {
         let head = Head(treeSize: checkpoint.size, rootHash: root, checkpoint: note, blockCount: blockCount)
         let tree = TreeState(
             size: checkpoint.size, root: root, lastTime: try store.lastTime() ?? 0, blockCount: blockCount,
-            previousBlockHash: previousBlockHash, dayFirst: dayFirst, day: day)
+            previousBlockHash: previousBlockHash, dayFirst: dayFirst, day: day, openDay: nil)
         return (head, tree)
     }
 
@@ -285,10 +287,17 @@ public final class Ledger: @unchecked Sendable {
     private func sealDays() throws {
         let now = clock.now()
         while true {
-            let day = try calendar.day(atHeight: Int64(tree.blockCount))
+            let day = try openDay()
             guard now >= day.end.millisecondsSinceEpoch else { return }
             try seal(day)
         }
+    }
+
+    private func openDay() throws -> DayCalendar.Day {
+        if let day = tree.openDay, day.height == Int64(tree.blockCount) { return day }
+        let day = try calendar.day(atHeight: Int64(tree.blockCount))
+        tree.openDay = day
+        return day
     }
 
     private func seal(_ day: DayCalendar.Day) throws {
@@ -327,8 +336,7 @@ public final class Ledger: @unchecked Sendable {
 
         // Time never decreases, and never falls before the open day: a clock that steps back
         // across midnight cannot put an entry into a day already sealed.
-        let openDay = try calendar.day(atHeight: Int64(tree.blockCount))
-        let time = max(clock.now(), tree.lastTime, openDay.start.millisecondsSinceEpoch)
+        let time = max(clock.now(), tree.lastTime, try openDay().start.millisecondsSinceEpoch)
         let timestamp = try Timestamp(millisecondsSinceEpoch: time)
         let salts = Sodium.randomBytes(records.count * Entry.saltSize)
 

@@ -1,0 +1,33 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+/// The benchmarks are their own package so that `swift build` and `swift test` of Tamga never
+/// compile them. They use Tamga through its library products, by path.
+let swiftSettings: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("MemberImportVisibility"),
+    .enableUpcomingFeature("InternalImportsByDefault"),
+]
+
+let package = Package(
+    name: "TamgaBenchmarks",
+    platforms: [.macOS(.v15)],
+    dependencies: [
+        .package(name: "Tamga", path: ".."),
+        .package(url: "https://github.com/apple/swift-crypto.git", from: "4.5.2"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+    ],
+    targets: [
+        .executableTarget(
+            name: "tamga-bench",
+            dependencies: [
+                .product(name: "Ledger", package: "Tamga"),
+                .product(name: "LedgerFormats", package: "Tamga"),
+                .product(name: "MerkleLog", package: "Tamga"),
+                .product(name: "LevelDB", package: "Tamga"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: swiftSettings)
+    ]
+)
