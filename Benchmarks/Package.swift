@@ -25,6 +25,8 @@ let package = Package(
                 .product(name: "LedgerFormats", package: "Tamga"),
                 .product(name: "MerkleLog", package: "Tamga"),
                 .product(name: "LevelDB", package: "Tamga"),
+                .product(name: "SignCore", package: "Tamga"),
+                .product(name: "Sodium", package: "Tamga"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],

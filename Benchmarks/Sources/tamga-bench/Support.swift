@@ -1,4 +1,6 @@
 #if canImport(Glibc)
+    // With SignCore linked, `timespec` resolves to CoreFoundation's copy of the C struct.
+    import CoreFoundation
     import Glibc
 #elseif canImport(Darwin)
     import Darwin

@@ -1,18 +1,18 @@
 import ArgumentParser
 import Foundation
 
-/// `tamga-bench`: throughput and latency of the journal (issue 2) and the transparency log
-/// (issue 3), each figure printed beside the raw limit measured in the same run, so a reader sees
-/// how far the code is from what the machine allows, not just a number.
+/// `tamga-bench`: throughput and latency of the journal (issue 2), the transparency log (issue 3)
+/// and the embedded HSM (issue 5), each figure printed beside the raw limit measured in the same
+/// run, so a reader sees how far the code is from what the machine allows, not just a number.
 ///
-/// Build and run in release mode: `swift run -c release tamga-bench <journal|latency|merkle>`.
+/// Build and run in release mode: `swift run -c release tamga-bench <journal|latency|merkle|signcore>`.
 @main
 struct TamgaBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "tamga-bench",
-        abstract: "Benchmarks of the Tamga journal and transparency log.",
+        abstract: "Benchmarks of the Tamga journal, transparency log and embedded HSM.",
         discussion: "Every table gives the figure, the raw limit measured in the same run, and their ratio.",
-        subcommands: [JournalBenchmark.self, LatencyBenchmark.self, MerkleBenchmark.self])
+        subcommands: [JournalBenchmark.self, LatencyBenchmark.self, MerkleBenchmark.self, SignCoreBenchmark.self])
 }
 
 /// Options every benchmark shares.
