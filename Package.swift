@@ -14,6 +14,9 @@ let swiftSettings: [SwiftSetting] = [
 let crypto: Target.Dependency = .product(name: "Crypto", package: "swift-crypto")
 let x509: Target.Dependency = .product(name: "X509", package: "swift-certificates")
 let asn1: Target.Dependency = .product(name: "SwiftASN1", package: "swift-asn1")
+let hummingbird: Target.Dependency = .product(name: "Hummingbird", package: "hummingbird")
+let hummingbirdTesting: Target.Dependency = .product(name: "HummingbirdTesting", package: "hummingbird")
+let logging: Target.Dependency = .product(name: "Logging", package: "swift-log")
 
 let package = Package(
     name: "Tamga",
@@ -24,12 +27,18 @@ let package = Package(
         .library(name: "LedgerFormats", targets: ["LedgerFormats"]),
         .library(name: "MerkleLog", targets: ["MerkleLog"]),
         .library(name: "LevelDB", targets: ["LevelDB"]),
+        .library(name: "SignCore", targets: ["SignCore"]),
+        .library(name: "Sodium", targets: ["Sodium"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-crypto.git", from: "4.5.2"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-certificates.git", from: "1.21.1"),
         .package(url: "https://github.com/apple/swift-asn1.git", from: "1.7.4"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
     ],
     targets: [
         // C libraries. LevelDB ships no pkg-config file on Debian: the module map links it.
@@ -60,9 +69,39 @@ let package = Package(
             dependencies: ["Ledger", "LedgerFormats", "Sodium", "GOST28147", crypto, x509, asn1],
             swiftSettings: swiftSettings),
 
+        // The public, read-only face of the chain: JSON/text API and the explorer pages.
+        .target(
+            name: "PublicAPI",
+            dependencies: [
+                "Ledger", "Journal", "MerkleLog", "LedgerFormats", hummingbird, logging,
+                .product(name: "Prometheus", package: "swift-prometheus"),
+            ],
+            swiftSettings: swiftSettings),
+        // The auditor's verification: public data and the genesis only, never node code.
+        .target(name: "Audit", dependencies: ["MerkleLog", "LedgerFormats", crypto], swiftSettings: swiftSettings),
+        .executableTarget(
+            name: "tamga-audit",
+            dependencies: ["Audit", "MerkleLog", "LedgerFormats", crypto, .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            swiftSettings: swiftSettings),
+        .target(name: "Explorer", dependencies: ["Ledger", "LedgerFormats", "MerkleLog", hummingbird, logging], swiftSettings: swiftSettings),
+
+        // The node: ledger and listeners as services in one group.
+        .target(
+            name: "Node",
+            dependencies: [
+                "Ledger", "LedgerFormats", "PublicAPI", "Explorer", hummingbird, logging,
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings),
+
         .executableTarget(
             name: "tamga",
-            dependencies: ["Ledger", "LedgerFormats", "MerkleLog", "Sodium", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: [
+                "Ledger", "LedgerFormats", "MerkleLog", "Sodium", "Node", logging,
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
             swiftSettings: swiftSettings),
 
         .testTarget(name: "SodiumTests", dependencies: ["Sodium"], resources: [.copy("Resources")], swiftSettings: swiftSettings),
@@ -77,6 +116,21 @@ let package = Package(
         .testTarget(
             name: "SignCoreTests", dependencies: ["SignCore", "Ledger", "LedgerFormats", "Sodium", "GOST28147", crypto, x509, asn1],
             resources: [.copy("Resources")], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "PublicAPITests",
+            dependencies: ["PublicAPI", "Ledger", "MerkleLog", "LedgerFormats", hummingbird, hummingbirdTesting, logging],
+            swiftSettings: swiftSettings),
+        .testTarget(
+            name: "ExplorerTests",
+            dependencies: ["Explorer", "Ledger", "LedgerFormats", "MerkleLog", hummingbird, hummingbirdTesting],
+            swiftSettings: swiftSettings),
+        .testTarget(
+            name: "NodeTests",
+            dependencies: ["Node", "Ledger", "LedgerFormats", logging, .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")],
+            swiftSettings: swiftSettings),
+        .testTarget(
+            name: "AuditTests", dependencies: ["Audit", "Ledger", "LedgerFormats", "MerkleLog", "PublicAPI", "Sodium"],
+            swiftSettings: swiftSettings),
         .testTarget(name: "GOST28147Tests", dependencies: ["GOST28147"], resources: [.copy("Resources")], swiftSettings: swiftSettings),
     ]
 )

@@ -131,7 +131,8 @@ import Testing
         let cases: [(String, String)] = [
             (Self.verifierKey(name: "other.example/log"), "not the origin"),
             (Self.verifierKey(name: "tamga.example.kz/lo"), "not the origin"),
-            ("\(parts[0])+\(parts[1].uppercased())+\(parts[2])", "8 lowercase hex"),
+            // A random key ID may have no letters to uppercase: force a non-lowercase-hex digit.
+            ("\(parts[0])+\(parts[1].dropLast())A+\(parts[2])", "8 lowercase hex"),
             ("\(parts[0])+\(parts[1].dropLast())+\(parts[2])", "8 lowercase hex"),
             ("\(parts[0])+\(parts[1])+\(Data([0x02] + Array(repeating: 7, count: 32)).base64EncodedString())", "0x01"),
             ("\(parts[0])+\(parts[1])+\(Data([0x01] + Array(repeating: 7, count: 31)).base64EncodedString())", "0x01"),

@@ -62,7 +62,7 @@ import Testing
     @Test func helpTeachesAndErrorsSayWhatToDo() throws {
         let help = try tamga(["--help"])
         #expect(help.status == 0)
-        for command in ["init", "journal", "receipt", "chain"] { #expect(help.stdout.contains(command)) }
+        for command in ["node", "init", "journal", "receipt", "chain"] { #expect(help.stdout.contains(command)) }
         let missing = try tamga(["journal", "show", "--data", "/nonexistent/tamga"])
         #expect(missing.status != 0)
         #expect(missing.stderr.contains("tamga init"))

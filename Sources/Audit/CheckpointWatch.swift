@@ -1,0 +1,75 @@
+public import LedgerFormats
+import MerkleLog
+
+/// Follows a log's checkpoint (`tamga-audit watch`): each new one must be signed by the genesis
+/// key and extend the last one seen, by a consistency proof built from the tiles. A smaller
+/// tree is a rollback; the same size with another root, or a larger tree that does not extend
+/// the old one, is a split view (the log shows different histories to different readers).
+public struct CheckpointWatch: Sendable {
+    public let source: any AuditSource
+    private let verifier: NoteVerifier
+    private let tiles: TileStore
+    private var last: VerifiedCheckpoint?
+
+    /// One poll's outcome.
+    public struct Observation: Codable, Sendable, Hashable {
+        public enum Change: String, Codable, Sendable {
+            case first, unchanged, grew
+        }
+
+        public let size: UInt64
+        public let rootHash: String
+        public let change: Change
+        /// The size seen at the previous poll (nil at the first).
+        public let previousSize: UInt64?
+    }
+
+    public init(source: any AuditSource, genesis: Genesis) throws(AuditError) {
+        self.source = source
+        self.verifier = try PublicLog(source: source, genesis: genesis).verifier
+        self.tiles = TileStore(source: source, referenceSize: 0)
+    }
+
+    /// Fetches the checkpoint and checks it against the last one seen. Throws
+    /// `verificationFailed` for a bad signature, a rollback or a split view, `unavailable` when
+    /// the source cannot be read (the watch may go on).
+    public mutating func poll() async throws(AuditError) -> Observation {
+        guard let bytes = try await source.fetch("checkpoint") else {
+            throw AuditError(.unavailable, "the source \(source) serves no /checkpoint at the moment")
+        }
+        let next = try PublicLog.verifyCheckpoint(bytes, subject: "checkpoint", verifier: verifier)
+        guard let last else {
+            self.last = next
+            return Observation(size: next.size, rootHash: next.rootHash.base64, change: .first, previousSize: nil)
+        }
+        guard next.size >= last.size else {
+            throw AuditError(
+                failed: "checkpoint", "treeSize", expected: ">= \(last.size)", found: "\(next.size)",
+                "ROLLBACK: the log now shows a smaller tree than before (size \(last.size), root \(last.rootHash.base64))")
+        }
+        if next.size == last.size {
+            guard next.rootHash == last.rootHash else {
+                throw AuditError(
+                    failed: "checkpoint", "root hash", expected: last.rootHash.base64, found: next.rootHash.base64,
+                    "SPLIT VIEW: the log signed two different trees of size \(next.size)")
+            }
+            return Observation(size: next.size, rootHash: next.rootHash.base64, change: .unchanged, previousSize: last.size)
+        }
+        if last.size > 0 {
+            tiles.raiseReferenceSize(to: next.size)
+            let proof = try await tiles.withHashReader(treeSize: next.size) {
+                try MerkleTree.consistencyProof(size1: last.size, size2: next.size, reader: $0)
+            }
+            do {
+                try MerkleTree.verifyConsistency(
+                    size1: last.size, size2: next.size, proof: proof, root1: last.rootHash, root2: next.rootHash)
+            } catch {
+                throw AuditError(
+                    failed: "checkpoint", "consistency",
+                    "SPLIT VIEW: the tree of size \(next.size) does not extend the one of size \(last.size) seen before: \(error.message)")
+            }
+        }
+        self.last = next
+        return Observation(size: next.size, rootHash: next.rootHash.base64, change: .grew, previousSize: last.size)
+    }
+}

@@ -1,0 +1,172 @@
+import Crypto
+import Foundation
+import LedgerFormats
+import MerkleLog
+
+/// A block whose signature verified, with its hashes decoded once.
+struct VerifiedBlock: Sendable {
+    let block: Block
+    let hash: Hash
+    let rootHash: Hash
+    let dayRoot: Hash
+    let previousHash: Hash
+
+    var height: UInt64 { block.height }
+    var treeSize: UInt64 { block.treeSize }
+    var subject: String { "block \(block.height)" }
+}
+
+/// A checkpoint whose signature verified.
+struct VerifiedCheckpoint: Sendable {
+    let checkpoint: Checkpoint
+    let rootHash: Hash
+    var size: UInt64 { checkpoint.size }
+}
+
+/// The public side of one log, read through a source and checked against the pinned genesis:
+/// the pieces every audit command starts from.
+struct PublicLog: Sendable {
+    let source: any AuditSource
+    let genesis: Genesis
+    let verifier: NoteVerifier
+
+    init(source: any AuditSource, genesis: Genesis) throws(AuditError) {
+        self.source = source
+        self.genesis = genesis
+        do {
+            verifier = try NoteVerifier(verifierKey: genesis.verifierKey)
+        } catch {
+            throw AuditError(.invalidInput, "the genesis verifier key is unusable: \(error.message)")
+        }
+    }
+
+    /// The source must publish exactly the pinned genesis document.
+    func checkGenesis() async throws(AuditError) {
+        guard let published = try await source.fetch("genesis") else {
+            throw AuditError(
+                failed: "genesis", "existence", "the source \(source) does not publish its genesis document at /genesis")
+        }
+        guard published == genesis.canonicalBytes else {
+            let publishedHash = hex(Array(SHA256.hash(data: published)))
+            throw AuditError(
+                failed: "genesis", "hash", expected: hex(genesis.hash), found: publishedHash,
+                "the source publishes another genesis document than the one pinned with --genesis: a different chain, or the genesis was swapped")
+        }
+    }
+
+    /// The latest checkpoint, signature verified.
+    func checkpoint() async throws(AuditError) -> VerifiedCheckpoint {
+        guard let bytes = try await source.fetch("checkpoint") else {
+            throw AuditError(failed: "checkpoint", "existence", "the source \(source) serves no /checkpoint")
+        }
+        return try Self.verifyCheckpoint(bytes, subject: "checkpoint", verifier: verifier)
+    }
+
+    static func verifyCheckpoint(_ bytes: [UInt8], subject: String, verifier: NoteVerifier) throws(AuditError) -> VerifiedCheckpoint {
+        do {
+            let checkpoint = try Checkpoint(note: SignedNote(parsing: bytes), verifier: verifier)
+            guard let root = Hash(checkpoint.rootHash) else {
+                throw AuditError(failed: subject, "rootHash", "the root hash is not 32 bytes")
+            }
+            return VerifiedCheckpoint(checkpoint: checkpoint, rootHash: root)
+        } catch let error as LedgerFormatsError {
+            throw Self.failure(error, subject: subject)
+        } catch let error as AuditError {
+            throw error
+        } catch {
+            throw AuditError(failed: subject, "format", "\(error)")
+        }
+    }
+
+    /// The newest block (`/blocks/latest`), signature verified; nil before the first day closes.
+    func latestBlock() async throws(AuditError) -> VerifiedBlock? {
+        guard let bytes = try await source.fetch("blocks/latest") else { return nil }
+        return try verifyBlock(bytes, subject: "blocks/latest")
+    }
+
+    /// Block `height`, signature verified and stating that height.
+    func block(_ height: UInt64) async throws(AuditError) -> VerifiedBlock {
+        guard let bytes = try await source.fetch("blocks/\(height)") else {
+            throw AuditError(failed: "block \(height)", "existence", "the source \(source) does not serve /blocks/\(height)")
+        }
+        return try verifyBlock(bytes, height: height)
+    }
+
+    /// The raw notes of blocks `heights`, fetched concurrently; a missing one is a failure.
+    func blockNotes(_ heights: Range<UInt64>) async throws(AuditError) -> [[UInt8]] {
+        let list = Array(heights)
+        let limit = source.concurrency
+        let source = self.source
+        do {
+            return try await withThrowingTaskGroup(of: (Int, [UInt8]?).self) { group in
+                var notes = [[UInt8]](repeating: [], count: list.count)
+                var next = 0
+                func launch() {
+                    let position = next
+                    let path = "blocks/\(list[position])"
+                    group.addTask { (position, try await source.fetch(path)) }
+                    next += 1
+                }
+                while next < min(limit, list.count) { launch() }
+                while let (position, note) = try await group.next() {
+                    guard let note else {
+                        throw AuditError(
+                            failed: "block \(list[position])", "existence",
+                            "the source \(source) does not serve /blocks/\(list[position]), though its latest block is higher: every day has a block")
+                    }
+                    notes[position] = note
+                    if next < list.count { launch() }
+                }
+                return notes
+            }
+        } catch let error as AuditError {
+            throw error
+        } catch {
+            throw AuditError(.unavailable, "fetching blocks failed: \(error)")
+        }
+    }
+
+    /// Parses a block note and verifies its signature; with `height`, also that it states it.
+    func verifyBlock(_ bytes: [UInt8], height: UInt64? = nil, subject: String? = nil) throws(AuditError) -> VerifiedBlock {
+        let subject = subject ?? height.map { "block \($0)" } ?? "block"
+        let block: Block
+        do {
+            block = try Block(note: SignedNote(parsing: bytes), verifier: verifier)
+        } catch {
+            throw Self.failure(error, subject: subject)
+        }
+        if let height, block.height != height {
+            throw AuditError(
+                failed: subject, "height", expected: "\(height)", found: "\(block.height)",
+                "the block served at /blocks/\(height) states another height: heights must run 0, 1, 2... with no gap")
+        }
+        guard let hash = Hash(block.hash), let root = Hash(block.rootHash), let dayRoot = Hash(block.dayRoot),
+            let previous = Hash(block.previousHash)
+        else {
+            throw AuditError(failed: subject, "format", "a block hash is not 32 bytes")
+        }
+        return VerifiedBlock(block: block, hash: hash, rootHash: root, dayRoot: dayRoot, previousHash: previous)
+    }
+
+    /// Maps a format error to the failure of `subject`: a bad signature, another log, or
+    /// malformed text.
+    static func failure(_ error: LedgerFormatsError, subject: String) -> AuditError {
+        if error.code == .invalidSignature {
+            return AuditError(
+                failed: subject, "signature",
+                "not signed by the genesis key: \(error.message). The note was altered after signing, or another key signed it")
+        }
+        if error.code == .verificationFailed {
+            return AuditError(failed: subject, "origin", error.message)
+        }
+        return AuditError(failed: subject, "format", "not a well-formed signed note: \(error.message)")
+    }
+}
+
+extension AuditError {
+    /// Wraps whatever a computation threw: an `AuditError` as is, anything else as `unavailable`.
+    static func wrapping(_ error: any Error, _ context: String) -> AuditError {
+        if let error = error as? AuditError { return error }
+        return AuditError(.unavailable, "\(context): \(error)")
+    }
+}
