@@ -39,12 +39,6 @@ public struct ChainAudit: Sendable {
 
     private func audit(progress: @Sendable (AuditProgress) -> Void) async throws -> ChainReport {
         let log = try PublicLog(source: source, genesis: genesis)
-        let calendar: DayCalendar
-        do {
-            calendar = try DayCalendar(genesis: genesis)
-        } catch {
-            throw AuditError(.invalidInput, "the genesis time zone is unusable here: \(error.message)")
-        }
         try state?.check(against: genesis)
         try await log.checkGenesis()
 
@@ -58,7 +52,7 @@ public struct ChainAudit: Sendable {
         }
         let tiles = TileStore(source: source, referenceSize: checkpoint.size)
 
-        var walk = ChainWalk(genesis: genesis, calendar: calendar, tiles: tiles, log: log)
+        var walk = ChainWalk(genesis: genesis, tiles: tiles, log: log)
         var firstHeight: UInt64 = 0
         if let state {
             guard let latest, latest.height >= state.height else {
@@ -121,7 +115,7 @@ public struct ChainAudit: Sendable {
                 "/blocks/latest is not the block at its own height: the log shows two different chains")
         }
         try await walk.checkCheckpoint(checkpoint)
-        let warnings = walk.warnings + (try await checkFreshness(latest: latest, calendar: calendar))
+        let warnings = walk.warnings + (try await checkFreshness(latest: latest, calendar: log.calendar))
 
         let last = walk.previous
         return ChainReport(
@@ -186,9 +180,9 @@ struct ChainWalk {
     private var tileMismatch: AuditError?
     private(set) var warnings: [AuditWarning] = []
 
-    init(genesis: Genesis, calendar: DayCalendar, tiles: TileStore, log: PublicLog) {
+    init(genesis: Genesis, tiles: TileStore, log: PublicLog) {
         self.genesis = genesis
-        self.calendar = calendar
+        self.calendar = log.calendar
         self.tiles = tiles
         self.log = log
     }

@@ -29,18 +29,12 @@ public struct ExportAudit: Sendable {
 
     private func audit(progress: @Sendable (AuditProgress) -> Void) async throws -> ExportReport {
         let log = try PublicLog(source: source, genesis: genesis)
-        let calendar: DayCalendar
-        do {
-            calendar = try DayCalendar(genesis: genesis)
-        } catch {
-            throw AuditError(.invalidInput, "the genesis time zone is unusable here: \(error.message)")
-        }
         let lines = try LineReader(url: journal)
         try await log.checkGenesis()
         let latest = try await log.latestBlock()
         let checkpoint = try await log.checkpoint()
         let tiles = TileStore(source: source, referenceSize: checkpoint.size)
-        var walk = ChainWalk(genesis: genesis, calendar: calendar, tiles: tiles, log: log)
+        var walk = ChainWalk(genesis: genesis, tiles: tiles, log: log)
         if let latest {
             walk.pending = try await log.blockNotes(0..<latest.height + 1)
         }

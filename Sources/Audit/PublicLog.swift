@@ -29,6 +29,8 @@ struct PublicLog: Sendable {
     let source: any AuditSource
     let genesis: Genesis
     let verifier: NoteVerifier
+    /// The genesis calendar, from this machine's time zone database.
+    let calendar: DayCalendar
 
     init(source: any AuditSource, genesis: Genesis) throws(AuditError) {
         self.source = source
@@ -37,6 +39,11 @@ struct PublicLog: Sendable {
             verifier = try NoteVerifier(verifierKey: genesis.verifierKey)
         } catch {
             throw AuditError(.invalidInput, "the genesis verifier key is unusable: \(error.message)")
+        }
+        do {
+            calendar = try DayCalendar(genesis: genesis)
+        } catch {
+            throw AuditError(.invalidInput, "the genesis time zone is unusable here: \(error.message)")
         }
     }
 

@@ -84,16 +84,10 @@ public struct ReceiptAudit: Sendable {
         let tiles = TileStore(source: source, referenceSize: head.size)
 
         // The block whose stated day holds the entry's time, starting from this machine's calendar.
-        let calendar: DayCalendar
-        do {
-            calendar = try DayCalendar(genesis: genesis)
-        } catch {
-            throw AuditError(.invalidInput, "the genesis time zone is unusable here: \(error.message)")
-        }
         let time = entry.time.millisecondsSinceEpoch
         var height: Int64
         do {
-            height = try calendar.height(containing: entry.time)
+            height = try log.calendar.height(containing: entry.time)
         } catch {
             throw AuditError(
                 failed: "receipt entry", "time", found: entry.time.rfc3339Milliseconds,
