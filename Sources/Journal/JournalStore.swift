@@ -55,7 +55,7 @@ public final class JournalStore: Sendable {
         return JournalStore(db: db, path: path)
     }
 
-    private static func mapped(_ error: LevelDBError, path: String) -> JournalError {
+    static func mapped(_ error: LevelDBError, path: String) -> JournalError {
         switch error.code {
         case .locked:
             return JournalError(.locked, "the store at \(path) is in use by another process (a running tamga node?): stop it first. \(error.message)")
@@ -193,11 +193,71 @@ public final class JournalStore: Sendable {
         return out
     }
 
+    /// Every key and value of the store, in key order, read from one LevelDB snapshot so that
+    /// they agree with each other while the writer runs (an HSM backup copies them all).
+    public func forEachRaw(_ body: (_ key: [UInt8], _ value: [UInt8]) throws -> Void) throws {
+        let it = db.makeIterator(snapshot: db.makeSnapshot())
+        it.seekToFirst()
+        while it.isValid {
+            try body(it.key, it.value)
+            it.next()
+        }
+        try Self.wrap(path) { try it.checkStatus() }
+    }
+
     // MARK: writes
 
     /// Applies `batch` atomically; with `sync` it is durable when this returns.
     public func commit(_ batch: JournalBatch, sync: Bool = true) throws {
         try Self.wrap(path) { try db.write(batch.batch, sync: sync) }
+    }
+}
+
+/// Builds a NEW store from the raw keys and values of another (`forEachRaw`): how an HSM
+/// restore brings a store back. Refuses an existing store. Writes in batches; `finish` makes it
+/// durable, checks that a Tamga store of this format came in, and closes it.
+public final class JournalImport {
+    private var db: Database?
+    public let path: String
+    private var batch = WriteBatch()
+    private var batchBytes = 0
+    private static let batchLimit = 4 << 20
+
+    public init(at path: String) throws {
+        var options = Database.Options()
+        options.createIfMissing = true
+        options.errorIfExists = true
+        do {
+            db = try Database(path: path, options: options)
+        } catch let error as LevelDBError where error.code == .invalidArgument && error.message.contains("exists") {
+            throw JournalError(.exists, "a store already exists at \(path); restore only into an empty folder")
+        } catch let error as LevelDBError {
+            throw JournalStore.mapped(error, path: path)
+        }
+        self.path = path
+    }
+
+    public func put(_ key: [UInt8], _ value: [UInt8]) throws {
+        guard let db else { throw JournalError(.storage, "the import into \(path) is finished; start a new one") }
+        batch.put(key, value)
+        batchBytes += key.count + value.count
+        if batchBytes >= Self.batchLimit {
+            try JournalStore.wrap(path) { try db.write(batch, sync: false) }
+            batch = WriteBatch()
+            batchBytes = 0
+        }
+    }
+
+    /// Writes what is left with a sync (LevelDB's log is sequential: the earlier batches are
+    /// durable too) and closes the store, so that it can be opened with `JournalStore.open`.
+    public func finish() throws {
+        guard let db else { return }
+        try JournalStore.wrap(path) { try db.write(batch, sync: true) }
+        let format = try JournalStore.wrap(path) { try db.get(Layout.formatKey) }
+        self.db = nil
+        guard format == Layout.formatValue else {
+            throw JournalError(.notAStore, "the imported records are not a Tamga store of format 'tamga-journal \(Layout.formatVersion)'")
+        }
     }
 }
 
