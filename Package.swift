@@ -37,6 +37,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-asn1.git", from: "1.7.4"),
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
     ],
@@ -69,6 +70,21 @@ let package = Package(
             dependencies: ["Ledger", "LedgerFormats", "Sodium", "GOST28147", crypto, x509, asn1],
             swiftSettings: swiftSettings),
 
+        // HSM backups (R5): the data folder in a secretstream archive, its key split as SLIP-39 shares.
+        .target(
+            name: "Backup", dependencies: ["Ledger", "Journal", "LedgerFormats", "MerkleLog", "Sodium", "SLIP39", crypto],
+            swiftSettings: swiftSettings),
+
+        // The service face: CSC v2 signing, owners' enrolment and cabinet, operator actions.
+        .target(
+            name: "ServiceAPI",
+            dependencies: [
+                "Ledger", "LedgerFormats", "MerkleLog", "SignCore", "Sodium", crypto, hummingbird, logging,
+                // The client's address for rate limits: Hummingbird does not re-export NIOCore.
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings),
+
         // The public, read-only face of the chain: JSON/text API and the explorer pages.
         .target(
             name: "PublicAPI",
@@ -89,7 +105,9 @@ let package = Package(
         .target(
             name: "Node",
             dependencies: [
-                "Ledger", "LedgerFormats", "PublicAPI", "Explorer", hummingbird, logging,
+                "Ledger", "LedgerFormats", "PublicAPI", "Explorer", "ServiceAPI", "SignCore", "Sodium", hummingbird,
+                .product(name: "HummingbirdCore", package: "hummingbird"), .product(name: "HummingbirdTLS", package: "hummingbird"),
+                logging,
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ],
@@ -98,7 +116,7 @@ let package = Package(
         .executableTarget(
             name: "tamga",
             dependencies: [
-                "Ledger", "LedgerFormats", "MerkleLog", "Sodium", "Node", logging,
+                "Ledger", "LedgerFormats", "MerkleLog", "Sodium", "Node", "Backup", crypto, logging,
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
@@ -126,10 +144,24 @@ let package = Package(
             swiftSettings: swiftSettings),
         .testTarget(
             name: "NodeTests",
-            dependencies: ["Node", "Ledger", "LedgerFormats", logging, .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")],
+            dependencies: [
+                "Node", "Ledger", "LedgerFormats", "Sodium", crypto, x509, asn1, logging,
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
             swiftSettings: swiftSettings),
         .testTarget(
             name: "AuditTests", dependencies: ["Audit", "Ledger", "LedgerFormats", "MerkleLog", "PublicAPI", "Sodium"],
+            swiftSettings: swiftSettings),
+        .testTarget(
+            name: "ServiceAPITests",
+            dependencies: [
+                "ServiceAPI", "SignCore", "Ledger", "LedgerFormats", "Sodium", crypto, x509, asn1, hummingbird,
+                hummingbirdTesting, logging,
+            ],
+            swiftSettings: swiftSettings),
+        .testTarget(
+            name: "BackupTests",
+            dependencies: ["Backup", "Ledger", "Journal", "LedgerFormats", "MerkleLog", "Sodium", "SLIP39", "SignCore", crypto],
             swiftSettings: swiftSettings),
         .testTarget(name: "GOST28147Tests", dependencies: ["GOST28147"], resources: [.copy("Resources")], swiftSettings: swiftSettings),
     ]

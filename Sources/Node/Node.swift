@@ -1,9 +1,15 @@
 import Explorer
+import Foundation
 public import Hummingbird
+import HummingbirdCore
+import HummingbirdTLS
 public import Ledger
 import LedgerFormats
 public import Logging
 import PublicAPI
+public import ServiceAPI
+import SignCore
+public import Sodium
 public import ServiceLifecycle
 import UnixSignals
 
@@ -49,17 +55,81 @@ public enum Node {
             logger: logger)
     }
 
-    /// The whole node as one service group, shut down gracefully on SIGTERM and SIGINT.
-    public static func serviceGroup(ledger: Ledger, configuration: NodeConfiguration, logger: Logger) -> ServiceGroup {
-        let publicApp = publicApplication(
-            ledger: ledger, host: configuration.publicHost, port: configuration.publicPort, logger: logger)
-        return ServiceGroup(
+    /// The service application (CSC signing, owners, operators) on the configured service
+    /// address, with TLS when the configuration names a certificate and key.
+    public static func serviceApplication(
+        api: ServiceAPI, configuration: NodeConfiguration, logger: Logger,
+        onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
+    ) throws -> some ApplicationProtocol {
+        var server: HTTPServerBuilder = .http1()
+        if let certificate = configuration.serviceTLSCertificate, let key = configuration.serviceTLSKey {
+            do {
+                server = try .tls(
+                    .http1(),
+                    tlsConfiguration: .makeServerConfiguration(
+                        certificateChain: NIOSSLCertificate.fromPEMFile(certificate).map { .certificate($0) },
+                        privateKey: .privateKey(NIOSSLPrivateKey(file: key, format: .pem))))
+            } catch {
+                throw NodeError("cannot load the service API's TLS certificate \(certificate) or key \(key): \(error)")
+            }
+        }
+        return Application(
+            router: api.buildRouter(), server: server,
             configuration: .init(
-                services: [
-                    .init(service: LedgerService(ledger: ledger, operatorID: configuration.operatorID, logger: logger)),
-                    .init(service: publicApp),
-                ],
-                gracefulShutdownSignals: [.sigterm, .sigint],
-                logger: logger))
+                address: .hostname(configuration.serviceHost, port: configuration.servicePort), serverName: "tamga"),
+            onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? configuration.servicePort) },
+            logger: logger)
+    }
+
+    /// The embedded HSM and the service API over it, or nil when the configuration names no
+    /// biometric service (a public-only node). `devBiometricKey` stands in for the CA's
+    /// biometric service (`--dev` only): its public key replaces the configured one.
+    public static func serviceAPI(
+        ledger: Ledger, folder: DataFolder, configuration: NodeConfiguration, devBiometricKey: Ed25519.PrivateKey? = nil
+    ) throws -> ServiceAPI? {
+        let serviceKey: [UInt8]
+        if let devBiometricKey {
+            serviceKey = devBiometricKey.publicKey
+        } else if let configured = configuration.biometricServiceKey, let bytes = Data(base64Encoded: configured) {
+            serviceKey = Array(bytes)
+        } else {
+            return nil
+        }
+        var hsm = SignCore.Configuration(biometricServiceKey: serviceKey)
+        hsm.requireTOTP = configuration.requireTOTP
+        let signCore = try SignCore(ledger: ledger, masterKey: MasterKey.load(from: folder.masterKey), configuration: hsm)
+        var settings = ServiceAPI.Configuration(operatorID: configuration.operatorID)
+        settings.operatorTokenSHA256 = configuration.operatorTokenSHA256.flatMap(Self.bytes(hex:))
+        settings.devBiometricKey = devBiometricKey
+        return ServiceAPI(ledger: ledger, signCore: signCore, configuration: settings)
+    }
+
+    /// The whole node as one service group, shut down gracefully on SIGTERM and SIGINT. Without
+    /// `service` (no biometric service configured) only the public listener runs.
+    public static func serviceGroup(
+        ledger: Ledger, configuration: NodeConfiguration, service: ServiceAPI? = nil, logger: Logger
+    ) throws -> ServiceGroup {
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
+            .init(service: LedgerService(ledger: ledger, operatorID: configuration.operatorID, logger: logger)),
+            .init(
+                service: publicApplication(
+                    ledger: ledger, host: configuration.publicHost, port: configuration.publicPort, logger: logger)),
+        ]
+        if let service {
+            services.append(.init(service: try serviceApplication(api: service, configuration: configuration, logger: logger)))
+        }
+        return ServiceGroup(
+            configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+    }
+
+    static func bytes(hex: String) -> [UInt8]? {
+        let digits = Array(hex.utf8)
+        guard digits.count % 2 == 0 else { return nil }
+        var out: [UInt8] = []
+        for i in stride(from: 0, to: digits.count, by: 2) {
+            guard let byte = UInt8(String(decoding: digits[i..<i + 2], as: UTF8.self), radix: 16) else { return nil }
+            out.append(byte)
+        }
+        return out
     }
 }

@@ -11,12 +11,26 @@ public struct NodeConfiguration: Codable, Sendable, Equatable {
     /// private network behind TLS: it accepts passwords (sealed) and operator commands.
     public var serviceHost: String = "127.0.0.1"
     public var servicePort: Int = 8081
+    /// PEM files of the service API's TLS certificate chain and private key; both or neither.
+    public var serviceTLSCertificate: String?
+    public var serviceTLSKey: String?
+    /// The CA biometric service's Ed25519 public key (base64): the service API runs only when it
+    /// is set (or with `--dev`, which makes a stand-in service).
+    public var biometricServiceKey: String?
+    /// Whether every key needs a TOTP code as a third factor.
+    public var requireTOTP: Bool = false
+    /// Lowercase hex SHA-256 of the operator's bearer token (`tamga operator-token`); the
+    /// operator routes are closed without it. The token itself is never in the file.
+    public var operatorTokenSHA256: String?
     /// The identifier journaled as `owner` of node-level events (start, stop).
     public var operatorID: String = "operator"
 
     public init() {}
 
-    enum CodingKeys: String, CodingKey { case data, publicHost, publicPort, serviceHost, servicePort, operatorID }
+    enum CodingKeys: String, CodingKey, CaseIterable {
+        case data, publicHost, publicPort, serviceHost, servicePort, serviceTLSCertificate, serviceTLSKey
+        case biometricServiceKey, requireTOTP, operatorTokenSHA256, operatorID
+    }
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
@@ -26,6 +40,11 @@ public struct NodeConfiguration: Codable, Sendable, Equatable {
         publicPort = try c.decodeIfPresent(Int.self, forKey: .publicPort) ?? d.publicPort
         serviceHost = try c.decodeIfPresent(String.self, forKey: .serviceHost) ?? d.serviceHost
         servicePort = try c.decodeIfPresent(Int.self, forKey: .servicePort) ?? d.servicePort
+        serviceTLSCertificate = try c.decodeIfPresent(String.self, forKey: .serviceTLSCertificate)
+        serviceTLSKey = try c.decodeIfPresent(String.self, forKey: .serviceTLSKey)
+        biometricServiceKey = try c.decodeIfPresent(String.self, forKey: .biometricServiceKey)
+        requireTOTP = try c.decodeIfPresent(Bool.self, forKey: .requireTOTP) ?? d.requireTOTP
+        operatorTokenSHA256 = try c.decodeIfPresent(String.self, forKey: .operatorTokenSHA256)
         operatorID = try c.decodeIfPresent(String.self, forKey: .operatorID) ?? d.operatorID
     }
 
@@ -40,16 +59,34 @@ public struct NodeConfiguration: Codable, Sendable, Equatable {
         guard let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else {
             throw NodeError("the configuration file \(path) is not a JSON object")
         }
-        let known = Set([CodingKeys.data, .publicHost, .publicPort, .serviceHost, .servicePort, .operatorID].map(\.rawValue))
+        let known = Set(CodingKeys.allCases.map(\.rawValue))
         if let unknown = object.keys.sorted().first(where: { !known.contains($0) }) {
             throw NodeError("the configuration file \(path) has an unknown key \"\(unknown)\"; known keys: \(known.sorted().joined(separator: ", "))")
         }
+        let configuration: NodeConfiguration
         do {
-            return try JSONDecoder().decode(NodeConfiguration.self, from: data)
+            configuration = try JSONDecoder().decode(NodeConfiguration.self, from: data)
         } catch {
             throw NodeError("the configuration file \(path) is invalid: \(error)")
         }
+        try configuration.validate(source: "the configuration file \(path)")
+        return configuration
     }
+
+    /// Checks the values a JSON type cannot: key lengths, hex, paired TLS files.
+    public func validate(source: String = "the configuration") throws {
+        if let key = biometricServiceKey, Data(base64Encoded: key)?.count != 32 {
+            throw NodeError("\(source): biometricServiceKey must be the base64 of a 32-byte Ed25519 public key")
+        }
+        if let hash = operatorTokenSHA256, hash.utf8.count != 64 || !hash.utf8.allSatisfy(Self.isLowerHex) {
+            throw NodeError("\(source): operatorTokenSHA256 must be 64 lowercase hex digits; make it with `tamga operator-token`")
+        }
+        if (serviceTLSCertificate == nil) != (serviceTLSKey == nil) {
+            throw NodeError("\(source): give both serviceTLSCertificate and serviceTLSKey, or neither")
+        }
+    }
+
+    private static func isLowerHex(_ c: UInt8) -> Bool { (48...57).contains(c) || (97...102).contains(c) }
 }
 
 /// An error the operator must act on, said plainly.

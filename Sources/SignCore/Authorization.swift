@@ -9,7 +9,7 @@ import Synchronization
 extension SignCore {
     /// Why factors are being checked: journaled with every `auth.ok` and `auth.fail`.
     enum Purpose: String {
-        case create = "key.create", sign, destroy, totpEnrol = "totp.enrol"
+        case create = "key.create", sign, destroy, totpEnrol = "totp.enrol", cabinet
     }
 
     struct Authenticated {

@@ -1,23 +1,30 @@
 import ArgumentParser
+import Crypto
 import Foundation
 import Ledger
 import LedgerFormats
 import Logging
 import Node
 import ServiceLifecycle
+import Sodium
 
 struct NodeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "node",
-        abstract: "Run the node: sequence events, seal a block every midnight, serve the public API.",
+        abstract: "Run the node: sequence events, seal a block every midnight, serve the public and service APIs.",
         discussion: """
             The public API (read-only: checkpoint, tiles, blocks, proofs, explorer page) listens on \
-            --public (default 127.0.0.1:8080); bind it to 0.0.0.0 to publish the chain. SIGTERM or \
+            --public (default 127.0.0.1:8080); bind it to 0.0.0.0 to publish the chain. The service API \
+            (CSC v2 signing, owners' enrolment and cabinet, operator actions; docs/service-api.md) \
+            listens on --service (default 127.0.0.1:8081) when the configuration names the CA's \
+            biometric service key (or with --dev); keep it off the Internet. SIGTERM or \
             SIGINT stops the node gracefully: listeners stop, queued events are committed, the store \
             is closed. Settings come from --config (JSON, see docs/configuration.md), then flags.
 
             --dev creates a development chain in the data folder if there is none (origin \
-            dev.tamga.local/log, starting three days ago so the explorer shows blocks) and runs it.
+            dev.tamga.local/log, starting three days ago so the explorer shows blocks) and runs it, \
+            with a stand-in biometric service at POST /dev/v1/biometric (a key made at start, in \
+            memory) so that tools/demo can sign. Never use --dev for real keys.
             """
     )
 
@@ -27,7 +34,9 @@ struct NodeCommand: AsyncParsableCommand {
     var data: String?
     @Option(name: .customLong("public"), help: ArgumentHelp("Public API address.", valueName: "host:port"))
     var publicAddress: String?
-    @Flag(help: "Create a development chain in the data folder if it has none.")
+    @Option(name: .customLong("service"), help: ArgumentHelp("Service API address.", valueName: "host:port"))
+    var serviceAddress: String?
+    @Flag(help: "Create a development chain in the data folder if it has none; stand-in biometric service.")
     var dev = false
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
     var logLevel: String = "info"
@@ -40,6 +49,11 @@ struct NodeCommand: AsyncParsableCommand {
             settings.publicHost = host
             settings.publicPort = port
         }
+        if let serviceAddress {
+            let (host, port) = try Self.address(serviceAddress)
+            settings.serviceHost = host
+            settings.servicePort = port
+        }
         var logger = Logger(label: "tamga")
         logger.logLevel = try Logger.Level(rawValue: logLevel).orThrow(ValidationError("unknown log level '\(logLevel)'"))
         let folder = DataFolder(settings.data)
@@ -51,7 +65,16 @@ struct NodeCommand: AsyncParsableCommand {
         print("tamga node: chain \(ledger.genesis.origin) in \(folder.path)")
         print("  public API and explorer  http://\(settings.publicHost):\(settings.publicPort)/")
         print("  verifier key             \(ledger.genesis.verifierKey)")
-        try await Node.serviceGroup(ledger: ledger, configuration: settings, logger: logger).run()
+        let service = try Node.serviceAPI(
+            ledger: ledger, folder: folder, configuration: settings, devBiometricKey: dev ? try Ed25519.PrivateKey() : nil)
+        if service != nil {
+            let scheme = settings.serviceTLSCertificate == nil ? "http" : "https"
+            print("  service API (CSC v2)     \(scheme)://\(settings.serviceHost):\(settings.servicePort)/csc/v2/info")
+            if dev { print("  dev biometric stand-in   POST /dev/v1/biometric (try tools/demo)") }
+        } else {
+            logger.warning("service API off: set biometricServiceKey in the configuration to sign (docs/configuration.md)")
+        }
+        try await Node.serviceGroup(ledger: ledger, configuration: settings, service: service, logger: logger).run()
     }
 
     static func address(_ text: String) throws -> (String, Int) {
@@ -63,3 +86,27 @@ struct NodeCommand: AsyncParsableCommand {
 }
 
 
+
+struct OperatorToken: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "operator-token",
+        abstract: "Print the SHA-256 of an operator token, for the configuration's operatorTokenSHA256.",
+        discussion: """
+            The operator routes of the service API take `Authorization: Bearer TOKEN`. The node keeps \
+            only the token's hash. Make a token where it will be kept (a password manager), then pipe \
+            it in; the token is read from standard input and never printed:
+
+              openssl rand -base64 32 | tee /dev/tty | tamga operator-token
+            """
+    )
+
+    func run() throws {
+        guard let line = readLine(strippingNewline: true)?.trimmingCharacters(in: .whitespaces), !line.isEmpty else {
+            throw ValidationError("no token on standard input: pipe the token in, e.g. `tamga operator-token < token.txt`")
+        }
+        guard line.utf8.count >= 32 else {
+            throw ValidationError("the token has \(line.utf8.count) characters; use at least 32 random ones (openssl rand -base64 32)")
+        }
+        print(SHA256.hash(data: Data(line.utf8)).map { String(format: "%02x", $0) }.joined())
+    }
+}

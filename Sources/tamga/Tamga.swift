@@ -13,7 +13,10 @@ struct Tamga: AsyncParsableCommand {
             checkpoints; every day of the genesis time zone closes with a signed block chained to \
             the one before. Start with `tamga init`, then `tamga demo` or `tamga journal append`.
             """,
-        subcommands: [NodeCommand.self, Init.self, JournalCommand.self, ReceiptCommand.self, ChainCommand.self, Demo.self]
+        subcommands: [
+            NodeCommand.self, Init.self, JournalCommand.self, ReceiptCommand.self, ChainCommand.self, HSM.self, OperatorToken.self,
+            Demo.self,
+        ]
     )
 }
 

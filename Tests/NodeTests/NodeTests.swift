@@ -1,10 +1,14 @@
+import Crypto
 import Foundation
 import Ledger
 import LedgerFormats
 import Logging
 import Node
 import ServiceLifecycle
+import Sodium
+import SwiftASN1
 import Testing
+import X509
 
 @Suite struct NodeTests {
     func makeChain() throws -> DataFolder {
@@ -48,7 +52,7 @@ import Testing
         let ledger = try Ledger.open(folder: folder)
         var logger = Logger(label: "test")
         logger.logLevel = .warning
-        let group = Node.serviceGroup(ledger: ledger, configuration: configuration, logger: logger)
+        let group = try Node.serviceGroup(ledger: ledger, configuration: configuration, logger: logger)
         return try await withThrowingTaskGroup(of: [UInt64].self) { tasks in
             tasks.addTask {
                 try await group.run()
@@ -83,5 +87,93 @@ import Testing
         #expect { try NodeConfiguration.load(from: path) } throws: { "\($0)".contains("unknown key \"pubilcHost\"") }
         try #"{"publicPort":"eighty"}"#.write(toFile: path, atomically: true, encoding: .utf8)
         #expect(throws: NodeError.self) { try NodeConfiguration.load(from: path) }
+    }
+
+    /// Values JSON types cannot check are refused with the key's name and what to do.
+    @Test func configurationValuesAreChecked() throws {
+        var configuration = NodeConfiguration()
+        try configuration.validate()
+        configuration.biometricServiceKey = Data(repeating: 7, count: 31).base64EncodedString()
+        #expect { try configuration.validate() } throws: { "\($0)".contains("biometricServiceKey") }
+        configuration.biometricServiceKey = Data(repeating: 7, count: 32).base64EncodedString()
+        try configuration.validate()
+        configuration.operatorTokenSHA256 = String(repeating: "A", count: 64)
+        #expect { try configuration.validate() } throws: { "\($0)".contains("operatorTokenSHA256") }
+        configuration.operatorTokenSHA256 = String(repeating: "a", count: 64)
+        try configuration.validate()
+        configuration.serviceTLSCertificate = "/etc/tamga/cert.pem"
+        #expect { try configuration.validate() } throws: { "\($0)".contains("serviceTLSKey") }
+        configuration.serviceTLSKey = "/etc/tamga/key.pem"
+        try configuration.validate()
+    }
+}
+
+/// The service listener speaks TLS when the configuration names a certificate and key: a
+/// client that trusts the certificate gets the CSC `info`, a plain-HTTP client gets nothing.
+@Suite struct ServiceTLSTests {
+    @Test func serviceAPIServesHTTPSWithTheConfiguredCertificate() async throws {
+        let folder = try NodeTests().makeChain()
+        let dir = URL(fileURLWithPath: folder.path).deletingLastPathComponent()
+        let key = P256.Signing.PrivateKey()
+        let name = try DistinguishedName { CommonName("127.0.0.1") }
+        let now = Date()
+        let certificate = try Certificate(
+            version: .v3, serialNumber: .init(), publicKey: .init(key.publicKey), notValidBefore: now - 60,
+            notValidAfter: now + 3600, issuer: name, subject: name, signatureAlgorithm: .ecdsaWithSHA256,
+            extensions: try Certificate.Extensions {
+                SubjectAlternativeNames([.ipAddress(ASN1OctetString(contentBytes: [127, 0, 0, 1]))])
+            },
+            issuerPrivateKey: .init(key))
+        let certificatePath = dir.appendingPathComponent("service.crt").path
+        let keyPath = dir.appendingPathComponent("service.key").path
+        try certificate.serializeAsPEM().pemString.write(toFile: certificatePath, atomically: true, encoding: .utf8)
+        try key.pemRepresentation.write(toFile: keyPath, atomically: true, encoding: .utf8)
+
+        var configuration = NodeConfiguration()
+        configuration.data = folder.path
+        configuration.servicePort = 0
+        configuration.serviceTLSCertificate = certificatePath
+        configuration.serviceTLSKey = keyPath
+        let ledger = try Ledger.open(folder: folder)
+        ledger.start()
+        defer { ledger.shutdown() }
+        let api = try #require(
+            try Node.serviceAPI(
+                ledger: ledger, folder: folder, configuration: configuration, devBiometricKey: Ed25519.PrivateKey()))
+        let port = AsyncStream<Int>.makeStream()
+        var logger = Logger(label: "test")
+        logger.logLevel = .warning
+        let app = try Node.serviceApplication(api: api, configuration: configuration, logger: logger) {
+            port.continuation.yield($0)
+        }
+        let group = ServiceGroup(configuration: .init(services: [.init(service: app)], logger: logger))
+        try await withThrowingTaskGroup(of: Void.self) { tasks in
+            tasks.addTask { try await group.run() }
+            var ports = port.stream.makeAsyncIterator()
+            let bound = try #require(await ports.next())
+            let url = "https://127.0.0.1:\(bound)/csc/v2/info"
+            let trusted = try curl(["-sS", "--cacert", certificatePath, "-X", "POST", "-d", "{}", url])
+            #expect(trusted.status == 0, "curl failed: \(trusted.output)")
+            #expect(trusted.output.contains("\"specs\""))
+            let untrusted = try curl(["-sS", "-X", "POST", "-d", "{}", url])
+            #expect(untrusted.status != 0, "a client that does not trust the certificate must fail")
+            let plain = try curl(["-sS", "--max-time", "5", "-X", "POST", "-d", "{}", "http://127.0.0.1:\(bound)/csc/v2/info"])
+            #expect(!plain.output.contains("\"specs\""), "plain HTTP must not reach the API")
+            await group.triggerGracefulShutdown()
+            try await tasks.waitForAll()
+        }
+    }
+
+    func curl(_ arguments: [String]) throws -> (status: Int32, output: String) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/curl")
+        process.arguments = arguments
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = pipe
+        try process.run()
+        let data = pipe.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
     }
 }

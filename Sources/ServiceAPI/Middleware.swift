@@ -1,0 +1,63 @@
+import Hummingbird
+import Logging
+import SignCore
+
+/// Wraps every route: turns every error into a CSC error object, marks every response
+/// `no-store` (some carry a SAD, a session token or an otpauth URI), and logs one line per
+/// request: method, path, status, duration, CSC error and key. Never a body, a header value,
+/// or a query string (none carries a secret today; nothing later should leak through the log).
+struct ServiceMiddleware: RouterMiddleware {
+    typealias Context = ServiceRequestContext
+
+    func handle(
+        _ request: Request, context: Context, next: (Request, Context) async throws -> Response
+    ) async throws -> Response {
+        let start = ContinuousClock.now
+        var response: Response
+        var failure: ServiceAPIError?
+        do {
+            response = try await next(request, context)
+        } catch {
+            let mapped = Self.map(error, request: request, context: context)
+            failure = mapped
+            response = try mapped.response(from: request, context: context)
+        }
+        response.headers[.cacheControl] = "no-store"
+        let elapsed = ContinuousClock.now - start
+        let milliseconds = Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15
+        var metadata: Logger.Metadata = [
+            "method": "\(request.method)", "path": "\(request.uri.path)", "status": "\(response.status.code)",
+            "ms": "\(Int(milliseconds.rounded()))",
+        ]
+        if let key = context.note.key { metadata["key"] = "\(key)" }
+        if let failure { metadata["error"] = "\(failure.code.error)" }
+        context.logger.info("service API request", metadata: metadata)
+        if let failure, failure.code == .serverError {
+            context.logger.error("service API: internal error", metadata: ["reason": "\(failure.message)"])
+        }
+        return response
+    }
+
+    static func map(_ error: any Error, request: Request, context: Context) -> ServiceAPIError {
+        switch error {
+        case let error as ServiceAPIError: return error
+        case let error as SignCoreError: return ServiceAPIError(error, csc: request.uri.path.hasPrefix("/csc/"))
+        case let error as any HTTPResponseError:
+            switch error.status {
+            case .notFound:
+                return ServiceAPIError(
+                    .routeNotFound, "no such route: \(request.method) \(request.uri.path); see docs/service-api.md")
+            case .methodNotAllowed:
+                return ServiceAPIError(.methodNotAllowed, "\(request.method) is not allowed on \(request.uri.path)")
+            case .contentTooLarge:
+                return ServiceAPIError(.tooLarge, "the request body is over \(Body.maxBytes) bytes; send less")
+            default:
+                return ServiceAPIError(.invalidRequest, "the request was refused (HTTP \(error.status.code))")
+            }
+        default:
+            // The details go to the log (by the caller), never to the client.
+            context.logger.error("service API: unexpected error", metadata: ["error": "\(type(of: error))"])
+            return ServiceAPIError(.serverError, "internal error; the operator finds the cause in the node's log")
+        }
+    }
+}

@@ -1,0 +1,187 @@
+import Crypto
+import Foundation
+import Hummingbird
+import Ledger
+import LedgerFormats
+import Logging
+import SignCore
+import Sodium
+import Synchronization
+
+extension Service {
+    // MARK: keys and limits
+
+    /// A key's public facts. An unknown key is CSC's "Invalid parameter credentialID" (400) on
+    /// CSC routes and 404 elsewhere.
+    func key(_ keyID: String, csc: Bool) throws -> KeyInfo {
+        do {
+            return try core.key(keyID)
+        } catch let error as SignCoreError {
+            throw ServiceAPIError(error, csc: csc)
+        }
+    }
+
+    /// The key of a factor-checking request, after the address's and the key owner's rate limits.
+    func limitedKey(_ keyID: String, csc: Bool, purpose: String, _ context: ServiceRequestContext) async throws
+        -> KeyInfo
+    {
+        let key: KeyInfo
+        do {
+            key = try self.key(keyID, csc: csc)
+        } catch {
+            try await limit([(addressLimiter, context.clientAddress, "address")], owner: nil, keyID: nil, purpose: purpose)
+            throw error
+        }
+        try await limitFactors(owner: key.owner, keyID: key.id, purpose: purpose, context)
+        return key
+    }
+
+    func limitFactors(owner: String, keyID: String?, purpose: String, _ context: ServiceRequestContext) async throws {
+        try await limit(
+            [(addressLimiter, context.clientAddress, "address"), (ownerLimiter, owner, "owner")], owner: owner,
+            keyID: keyID, purpose: purpose)
+    }
+
+    /// Takes a token from each bucket in order; the first that is empty refuses the request
+    /// with 429 and, for a known owner, an `auth.fail` (reason `rate-limited`) at most once a minute.
+    func limit(
+        _ buckets: [(RateLimiter, String, String)], owner: String?, keyID: String?, purpose: String
+    ) async throws {
+        for (limiter, name, kind) in buckets {
+            guard let wait = limiter.take(name) else { continue }
+            if let owner { await journalRateLimit(owner: owner, keyID: keyID, purpose: purpose, kind: kind) }
+            let seconds = Int(max(1, (wait + 999) / 1000))
+            throw ServiceAPIError(
+                .tooManyRequests,
+                "too many requests for this \(kind) (at most \(limiter.limit.perMinute) a minute); "
+                    + "retry in \(seconds) s",
+                retryAfter: seconds)
+        }
+    }
+
+    private func journalRateLimit(owner: String, keyID: String?, purpose: String, kind: String) async {
+        let now = clock.now()
+        let due = limitJournaled.withLock { table in
+            if let last = table[owner], now - last < 60_000 { return false }
+            if table.count >= 100_000 { table = table.filter { now - $0.value < 60_000 } }
+            table[owner] = now
+            return true
+        }
+        guard due else { return }
+        var fields: [String: FieldValue] = [
+            "reason": .string("rate-limited"), "purpose": .string(purpose), "limit": .string(kind),
+        ]
+        if let keyID { fields["key"] = .string(keyID) }
+        // A failure to journal does not let the request through: it is refused all the same.
+        if let record = try? EventRecord(event: .authFail, owner: owner, fields: fields) {
+            _ = try? await ledger.append(record)
+        }
+    }
+
+    // MARK: bearer tokens
+
+    func bearer(_ request: Request) -> String? {
+        guard let header = request.headers[.authorization], header.hasPrefix("Bearer ") else { return nil }
+        let token = header.dropFirst("Bearer ".count).trimmingCharacters(in: .whitespaces)
+        return token.isEmpty ? nil : token
+    }
+
+    func sessionOwner(_ request: Request) throws -> String {
+        guard let token = bearer(request) else {
+            throw ServiceAPIError(
+                .invalidToken, "send Authorization: Bearer <token> from POST /owner/v1/cabinet/session")
+        }
+        guard let owner = sessions.owner(token: token) else {
+            throw ServiceAPIError(.invalidToken, "the session is unknown or expired; open a new one with the factors")
+        }
+        return owner
+    }
+
+    /// The operator's bearer, checked as SHA-256 in constant time against the configured hash.
+    func checkOperator(_ request: Request) throws {
+        guard let expected = configuration.operatorTokenSHA256 else {
+            throw ServiceAPIError(
+                .routeNotFound, "operator routes are disabled: the node has no operator token configured")
+        }
+        guard let token = bearer(request) else {
+            throw ServiceAPIError(.invalidToken, "operator routes need Authorization: Bearer <operator token>")
+        }
+        let presented = Array(SHA256.hash(data: Array(token.utf8)))
+        guard expected.count == presented.count, Sodium.constantTimeEqual(presented, expected) else {
+            throw ServiceAPIError(.invalidToken, "the operator token is wrong")
+        }
+    }
+
+    // MARK: reading and writing
+
+    func read<R>(_ body: () throws -> R) throws -> R {
+        do {
+            return try body()
+        } catch {
+            throw ServiceAPIError(.unavailable, "the journal cannot be read now; retry later")
+        }
+    }
+
+    func keyJSON(_ key: KeyInfo, created: Bool) throws -> JSONText {
+        var members: [(String, JSONText)] = [
+            ("keyID", .string(key.id)), ("publicKey", .string(Data(key.publicKey).base64EncodedString())),
+            ("fingerprint", .string(key.fingerprint)), ("algorithm", .string(key.algorithm)),
+            ("state", .string(key.state.rawValue)),
+        ]
+        if created { members.append(("created", .string(try Self.time(key.created)))) }
+        if let notAfter = key.certificateNotAfter {
+            members.append(("certificateNotAfter", .string(try Self.time(notAfter))))
+        }
+        return .object(members)
+    }
+
+    static func json(_ value: JSONText, status: HTTPResponse.Status = .ok) -> Response {
+        Response(
+            status: status, headers: [.contentType: "application/json", .cacheControl: "no-store"],
+            body: ResponseBody(byteBuffer: ByteBuffer(string: value.text)))
+    }
+
+    static func time(_ milliseconds: Int64) throws -> String {
+        do {
+            return try Timestamp(millisecondsSinceEpoch: milliseconds).rfc3339Milliseconds
+        } catch {
+            throw ServiceAPIError(.serverError, "a time is out of range: \(milliseconds) ms")
+        }
+    }
+
+    // MARK: parameters
+
+    static func hashes(_ texts: [String]) throws -> [[UInt8]] {
+        try texts.enumerated().map { index, text in try Field.base64(text, "hashes[\(index)]", count: 32) }
+    }
+
+    static func checkHashAlgorithm(_ oid: String) throws {
+        guard oid == sha256OID else {
+            throw ServiceAPIError(
+                .invalidRequest, "Invalid parameter hashAlgorithmOID: only SHA-256 (\(sha256OID)) is supported")
+        }
+    }
+
+    static func checkSignAlgorithm(_ oid: String, _ name: String) throws {
+        guard oid == ed25519OID else {
+            throw ServiceAPIError(.invalidRequest, "Invalid parameter \(name): only Ed25519 (\(ed25519OID)) is supported")
+        }
+    }
+
+    static func queryNumber(_ request: Request, _ name: String) throws -> UInt64? {
+        let values = request.uri.queryParameters.getAll(name)
+        guard values.count <= 1 else { throw ServiceAPIError(.invalidRequest, "Invalid parameter \(name): given twice") }
+        guard let text = values.first else { return nil }
+        guard let value = decimal(text) else {
+            throw ServiceAPIError(.invalidRequest, "Invalid parameter \(name): a decimal number")
+        }
+        return value
+    }
+
+    static func decimal(_ text: String) -> UInt64? {
+        guard !text.isEmpty, text.utf8.count <= 19, text.utf8.allSatisfy({ (0x30...0x39).contains($0) }),
+            text.utf8.count == 1 || text.utf8.first != 0x30
+        else { return nil }
+        return UInt64(text)
+    }
+}
