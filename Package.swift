@@ -122,46 +122,49 @@ let package = Package(
             ],
             swiftSettings: swiftSettings),
 
+        // What the test targets share: a manual clock, scratch folders, running built tools.
+        .target(name: "TestSupport", dependencies: ["Ledger"], path: "Tests/TestSupport", swiftSettings: swiftSettings),
+
         .testTarget(name: "SodiumTests", dependencies: ["Sodium"], resources: [.copy("Resources")], swiftSettings: swiftSettings),
         .testTarget(name: "LevelDBTests", dependencies: ["LevelDB"], swiftSettings: swiftSettings),
         .testTarget(
-            name: "LedgerTests", dependencies: ["Ledger", "Journal", "MerkleLog", "LedgerFormats"], swiftSettings: swiftSettings),
+            name: "LedgerTests", dependencies: ["TestSupport", "Ledger", "Journal", "MerkleLog", "LedgerFormats"], swiftSettings: swiftSettings),
         .testTarget(
-            name: "LedgerFormatsTests", dependencies: ["LedgerFormats", crypto], resources: [.copy("Resources")],
+            name: "LedgerFormatsTests", dependencies: ["TestSupport", "LedgerFormats", crypto], resources: [.copy("Resources")],
             swiftSettings: swiftSettings),
         .testTarget(name: "MerkleLogTests", dependencies: ["MerkleLog"], resources: [.copy("Resources")], swiftSettings: swiftSettings),
         .testTarget(name: "SLIP39Tests", dependencies: ["SLIP39", crypto], resources: [.copy("Resources")], swiftSettings: swiftSettings),
         .testTarget(
-            name: "SignCoreTests", dependencies: ["SignCore", "Ledger", "LedgerFormats", "Sodium", "GOST28147", crypto, x509, asn1],
+            name: "SignCoreTests", dependencies: ["TestSupport", "SignCore", "Ledger", "LedgerFormats", "Sodium", "GOST28147", crypto, x509, asn1],
             resources: [.copy("Resources")], swiftSettings: swiftSettings),
         .testTarget(
             name: "PublicAPITests",
-            dependencies: ["PublicAPI", "Ledger", "MerkleLog", "LedgerFormats", hummingbird, hummingbirdTesting, logging],
+            dependencies: ["TestSupport", "PublicAPI", "Ledger", "MerkleLog", "LedgerFormats", hummingbird, hummingbirdTesting, logging],
             swiftSettings: swiftSettings),
         .testTarget(
             name: "ExplorerTests",
-            dependencies: ["Explorer", "Ledger", "LedgerFormats", "MerkleLog", hummingbird, hummingbirdTesting],
+            dependencies: ["TestSupport", "Explorer", "Ledger", "LedgerFormats", "MerkleLog", hummingbird, hummingbirdTesting],
             swiftSettings: swiftSettings),
         .testTarget(
             name: "NodeTests",
             dependencies: [
-                "Node", "Ledger", "LedgerFormats", "Sodium", crypto, x509, asn1, logging,
+                "TestSupport", "Node", "Ledger", "LedgerFormats", "Sodium", crypto, x509, asn1, logging,
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: swiftSettings),
         .testTarget(
-            name: "AuditTests", dependencies: ["Audit", "Ledger", "LedgerFormats", "MerkleLog", "PublicAPI", "Sodium"],
+            name: "AuditTests", dependencies: ["TestSupport", "Audit", "Ledger", "LedgerFormats", "MerkleLog", "PublicAPI", "Sodium"],
             swiftSettings: swiftSettings),
         .testTarget(
             name: "ServiceAPITests",
             dependencies: [
-                "ServiceAPI", "SignCore", "Ledger", "LedgerFormats", "Sodium", crypto, x509, asn1, hummingbird,
-                hummingbirdTesting, logging,
+                "TestSupport", "ServiceAPI", "SignCore", "Ledger", "LedgerFormats", "Sodium", crypto, x509, asn1,
+                hummingbird, hummingbirdTesting, logging,
             ],
             swiftSettings: swiftSettings),
         .testTarget(
             name: "BackupTests",
-            dependencies: ["Backup", "Ledger", "Journal", "LedgerFormats", "MerkleLog", "Sodium", "SLIP39", "SignCore", crypto],
+            dependencies: ["TestSupport", "Backup", "Ledger", "Journal", "LedgerFormats", "MerkleLog", "Sodium", "SLIP39", "SignCore", crypto],
             swiftSettings: swiftSettings),
         .testTarget(name: "GOST28147Tests", dependencies: ["GOST28147"], resources: [.copy("Resources")], swiftSettings: swiftSettings),
     ]

@@ -2,6 +2,7 @@ import Foundation
 import LedgerFormats
 import MerkleLog
 import Synchronization
+import TestSupport
 import Testing
 
 /// The built `tamga-audit` binary: exit status 0 verified, 1 verification failed, 2 usage,

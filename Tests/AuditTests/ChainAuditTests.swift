@@ -4,6 +4,7 @@ import Ledger
 import LedgerFormats
 import MerkleLog
 import Sodium
+import TestSupport
 import Testing
 
 /// The chain audit against the static export of a real node's chain, untouched and tampered

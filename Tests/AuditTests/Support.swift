@@ -8,23 +8,8 @@ import LedgerFormats
 import MerkleLog
 import PublicAPI
 import Sodium
-import Synchronization
+import TestSupport
 import Testing
-
-/// A clock the test moves by hand (as in LedgerTests' Support.swift).
-final class ManualClock: LedgerClock {
-    private let millis: Mutex<Int64>
-    init(_ millis: Int64) { self.millis = Mutex(millis) }
-    func now() -> Int64 { millis.withLock { $0 } }
-    func set(_ value: Int64) { millis.withLock { $0 = value } }
-    func advance(_ delta: Int64) { millis.withLock { $0 += delta } }
-}
-
-func temporaryFolder(_ name: String) throws -> String {
-    let path = FileManager.default.temporaryDirectory.appendingPathComponent("tamga-audit-\(name)-\(UUID().uuidString)").path
-    try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-    return path
-}
 
 /// A real node's chain, built once per test run with the Ledger API: it starts five days ago
 /// (Asia/Almaty), has 80 events on each of days 0, 1, 3 and 4, none on day 2, 40 more in the
@@ -233,40 +218,9 @@ func chainFailure(_ dir: String, genesis: Genesis, state: AuditState? = nil) asy
 
 // MARK: - The built executable
 
-/// `<package root>/.build/debug/tamga-audit`, as `swift build` leaves it.
-func auditBinary(file: String = #filePath) throws -> String {
-    let root = URL(fileURLWithPath: file).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-    let path = root.appendingPathComponent(".build/debug/tamga-audit").path
-    guard FileManager.default.isExecutableFile(atPath: path) else {
-        Issue.record("the tamga-audit executable is not built at \(path): run `swift build` before `swift test`")
-        throw CancellationError()
-    }
-    return path
-}
-
-struct Run {
-    let status: Int32
-    let stdout: String
-    let stderr: String
-}
-
 /// Runs the built `tamga-audit` with `arguments` and waits for it.
-func runAudit(_ arguments: [String]) throws -> Run {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: try auditBinary())
-    process.arguments = arguments
-    let out = Pipe()
-    let err = Pipe()
-    process.standardOutput = out
-    process.standardError = err
-    try process.run()
-    // The tool writes little to standard error, so reading it second cannot deadlock.
-    let outData = out.fileHandleForReading.readDataToEndOfFile()
-    let errData = err.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    return Run(
-        status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
-        stderr: String(decoding: errData, as: UTF8.self))
+func runAudit(_ arguments: [String]) throws -> ProcessRun {
+    try runProcess(try builtExecutable("tamga-audit"), arguments)
 }
 
 // MARK: - A tiny HTTP server for the --url paths

@@ -6,6 +6,7 @@ import LedgerFormats
 import MerkleLog
 import SignCore
 import Sodium
+import TestSupport
 import Testing
 
 @Suite struct BackupTests {

@@ -5,26 +5,12 @@ import Ledger
 import LedgerFormats
 import SignCore
 import Sodium
-import Synchronization
+import TestSupport
 import Testing
-
-/// A clock the test moves by hand (shared by the ledger and SignCore).
-final class ManualClock: LedgerClock {
-    private let millis: Mutex<Int64>
-    init(_ millis: Int64) { self.millis = Mutex(millis) }
-    func now() -> Int64 { millis.withLock { $0 } }
-    func advance(_ delta: Int64) { millis.withLock { $0 += delta } }
-}
 
 /// 2026-11-20T06:00:00Z: inside the chain's first day (Asia/Almaty).
 let startTime: Int64 = 1_795_154_400_000
 let terms = Array(SHA256.hash(data: Array("Tamga cloud EDS consent, v1".utf8)))
-
-func temporaryFolder() throws -> String {
-    let path = FileManager.default.temporaryDirectory.appendingPathComponent("tamga-backup-\(UUID().uuidString)").path
-    try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-    return path
-}
 
 /// A chain whose store holds what a backup must carry: an HSM key (wrapped seed, password
 /// verifier, TOTP secret) and some events.
@@ -109,10 +95,6 @@ func read(_ path: String) throws -> [UInt8] {
 func mode(_ path: String) throws -> Int {
     let attributes = try FileManager.default.attributesOfItem(atPath: path)
     return (attributes[.posixPermissions] as? Int) ?? -1
-}
-
-func hexString(_ bytes: some Sequence<UInt8>) -> String {
-    bytes.map { String(format: "%02x", $0) }.joined()
 }
 
 /// Every k-element subset of `0..<n`, in order.

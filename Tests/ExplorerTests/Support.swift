@@ -5,22 +5,8 @@ import HummingbirdTesting
 import Ledger
 import LedgerFormats
 import MerkleLog
-import Synchronization
+import TestSupport
 import Testing
-
-/// A clock the test moves by hand (as in LedgerTests).
-final class ManualClock: LedgerClock {
-    private let millis: Mutex<Int64>
-    init(_ millis: Int64) { self.millis = Mutex(millis) }
-    func now() -> Int64 { millis.withLock { $0 } }
-    func set(_ value: Int64) { millis.withLock { $0 = value } }
-}
-
-func temporaryFolder() throws -> String {
-    let path = FileManager.default.temporaryDirectory.appendingPathComponent("tamga-explorer-\(UUID().uuidString)").path
-    try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-    return path
-}
 
 /// Owners and keys that must never appear on a public page.
 let owners = ["900101300123", "850505400321", "770707350777", "owner-7f3c2e91"]

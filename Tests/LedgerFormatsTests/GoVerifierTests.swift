@@ -1,69 +1,20 @@
 import Crypto
 import Foundation
 import LedgerFormats
+import TestSupport
 import Testing
 
 /// The independent Go verifier (tools/goverify: golang.org/x/mod's note and tlog packages),
 /// built once per test run. Everything we sign must verify there, and every tampering we
 /// reject must be rejected there too.
 enum GoVerifier {
-    struct Run {
-        let status: Int32
-        let stdout: String
-        let stderr: String
-    }
-
-    struct BuildFailure: Error, CustomStringConvertible {
-        let description: String
-    }
-
-    /// tools/goverify, found from this file's real location (the test target may be a symlink).
-    static let toolDirectory = URL(fileURLWithPath: #filePath).resolvingSymlinksInPath()
-        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        .appendingPathComponent("tools/goverify")
-
-    static let binary: Result<URL, BuildFailure> = {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("goverify-\(UUID().uuidString)")
-        let output = directory.appendingPathComponent("goverify")
-        do {
-            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-            let script = toolDirectory.appendingPathComponent("build.sh")
-            let run = try execute(URL(fileURLWithPath: "/bin/sh"), [script.path, output.path])
-            guard run.status == 0 else {
-                return .failure(BuildFailure(description: """
-                    building tools/goverify failed (status \(run.status)): \(run.stderr)
-                    Install Debian's Go and x/mod: apt-get install -y golang-go golang-golang-x-mod-dev
-                    """))
-            }
-            return .success(output)
-        } catch {
-            return .failure(BuildFailure(description: "cannot run tools/goverify/build.sh: \(error); it needs apt-get install -y golang-go golang-golang-x-mod-dev"))
-        }
-    }()
-
-    static func execute(_ executable: URL, _ arguments: [String]) throws -> Run {
-        let process = Process()
-        process.executableURL = executable
-        process.arguments = arguments
-        let out = Pipe()
-        let err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        // Outputs are small (well under a pipe buffer), so reading one after the other is safe.
-        let stdout = out.fileHandleForReading.readDataToEndOfFile()
-        let stderr = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return Run(status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self), stderr: String(decoding: stderr, as: UTF8.self))
-    }
-
     /// Runs goverify; a missing Go toolchain fails the calling test with the apt packages to install.
-    static func run(_ arguments: [String]) throws -> Run {
-        try execute(binary.get(), arguments)
+    static func run(_ arguments: [String]) throws -> ProcessRun {
+        try runProcess(try goVerifier.get(), arguments)
     }
 
     /// Writes `text` to a temporary file and runs `goverify <command> -key <key> <file>`.
-    static func check(_ command: String, key: String, text: String) throws -> Run {
+    static func check(_ command: String, key: String, text: String) throws -> ProcessRun {
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("goverify-input-\(UUID().uuidString)")
         try Data(text.utf8).write(to: file)
         defer { try? FileManager.default.removeItem(at: file) }
@@ -100,7 +51,7 @@ enum GoVerifier {
     }
 
     @Test func goToolIsAvailable() throws {
-        if case .failure(let failure) = GoVerifier.binary {
+        if case .failure(let failure) = goVerifier {
             Issue.record("\(failure)")
         }
         let usage = try GoVerifier.run([])
@@ -111,7 +62,7 @@ enum GoVerifier {
     @Test func buildScriptNamesThePackagesWhenGoIsMissing() throws {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/bin/sh")
-        process.arguments = [GoVerifier.toolDirectory.appendingPathComponent("build.sh").path, "/nonexistent/goverify"]
+        process.arguments = [packageRoot.appendingPathComponent("tools/goverify/build.sh").path, "/nonexistent/goverify"]
         process.environment = ["PATH": "/nonexistent"]
         let err = Pipe()
         process.standardError = err

@@ -2,29 +2,13 @@ import Foundation
 import Ledger
 import LedgerFormats
 import MerkleLog
+import TestSupport
 import Testing
 
 /// The `tamga` executable, run as an operator would.
 @Suite struct CLITests {
-    struct Run {
-        let status: Int32
-        let stdout: String
-        let stderr: String
-    }
-
-    func tamga(_ arguments: [String]) throws -> Run {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: try tamgaBinary())
-        process.arguments = arguments
-        let out = Pipe()
-        let err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        let stdout = out.fileHandleForReading.readDataToEndOfFile()
-        let stderr = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return Run(status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self), stderr: String(decoding: stderr, as: UTF8.self))
+    func tamga(_ arguments: [String]) throws -> ProcessRun {
+        try runProcess(try builtExecutable("tamga"), arguments)
     }
 
     @Test func initAppendReceiptVerify() throws {
@@ -62,11 +46,53 @@ import Testing
     @Test func helpTeachesAndErrorsSayWhatToDo() throws {
         let help = try tamga(["--help"])
         #expect(help.status == 0)
-        for command in ["node", "init", "journal", "receipt", "chain"] { #expect(help.stdout.contains(command)) }
+        for command in ["node", "init", "journal", "receipt", "chain", "hsm", "operator-token"] {
+            #expect(help.stdout.contains(command))
+        }
         let missing = try tamga(["journal", "show", "--data", "/nonexistent/tamga"])
         #expect(missing.status != 0)
         #expect(missing.stderr.contains("tamga init"))
         let zone = try tamga(["init", "--data", try temporaryFolder("cli") + "/d", "--origin", "x", "--time-zone", "Mars/Olympus"])
         #expect(zone.status != 0 && zone.stderr.contains("unknown time zone"))
+    }
+
+    /// `tamga hsm backup` and `restore` as an operator runs them: share files 0600 with the
+    /// mnemonic alone on the last line; 3 of them restore a folder whose chain verifies; 2 do
+    /// not, and leave nothing behind; thresholds below 3-of-5 and a non-terminal ceremony are
+    /// refused with what to do.
+    @Test func hsmBackupAndRestore() throws {
+        let root = try temporaryFolder("cli-hsm")
+        let data = root + "/data"
+        #expect(try tamga(["init", "--data", data, "--origin", "hsm.tamga.local/log"]).status == 0)
+        #expect(try tamga(["journal", "append", "--data", data, "--event", "consent", "--owner", "o-1"]).status == 0)
+
+        let low = try tamga(["hsm", "backup", "--data", data, "--out", root + "/low.tamgabak", "--threshold", "2", "--shares", "5", "--share-dir", root + "/low"])
+        #expect(low.status != 0 && low.stderr.contains("3"), "\(low.stderr)")
+        let onScreen = try tamga(["hsm", "backup", "--data", data, "--out", root + "/screen.tamgabak", "--threshold", "3", "--shares", "5"])
+        #expect(onScreen.status != 0, "shares on a non-terminal must be refused")
+        #expect(onScreen.stderr.contains("--share-dir"), "\(onScreen.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: root + "/screen.tamgabak"))
+
+        let backup = try tamga(["hsm", "backup", "--data", data, "--out", root + "/hsm.tamgabak", "--threshold", "3", "--shares", "5", "--share-dir", root + "/shares"])
+        #expect(backup.status == 0, "\(backup.stderr)")
+        let files = try FileManager.default.contentsOfDirectory(atPath: root + "/shares").sorted().map { root + "/shares/" + $0 }
+        #expect(files.count == 5)
+        for file in files {
+            let mode = try #require(try FileManager.default.attributesOfItem(atPath: file)[.posixPermissions] as? Int)
+            #expect(mode == 0o600, "\(file) has mode \(String(mode, radix: 8))")
+            let last = try #require(try String(contentsOfFile: file, encoding: .utf8).split(separator: "\n").last)
+            #expect(last.split(separator: " ").count == 33, "the last line is the 33-word mnemonic alone")
+            #expect(!backup.stdout.contains(String(last)) && !backup.stderr.contains(String(last)), "a share was printed")
+        }
+
+        let two = try tamga(["hsm", "restore", "--archive", root + "/hsm.tamgabak", "--share", files[0], "--share", files[1], "--data", root + "/two"])
+        #expect(two.status != 0)
+        #expect(!FileManager.default.fileExists(atPath: root + "/two"), "a refused restore writes nothing")
+        let restored = try tamga(["hsm", "restore", "--archive", root + "/hsm.tamgabak", "--share", files[4], "--share", files[0], "--share", files[2], "--data", root + "/restored"])
+        #expect(restored.status == 0, "\(restored.stderr)")
+        let verified = try tamga(["chain", "verify", "--data", root + "/restored"])
+        #expect(verified.status == 0 && verified.stdout.hasPrefix("OK: "), "\(verified.stdout)")
+        let events = try tamga(["journal", "show", "--data", root + "/restored"]).stdout.split(separator: "\n").map { try Entry(parsing: Array($0.utf8)) }
+        #expect(events.map(\.event).suffix(2) == [.consent, .backupRestore], "the archive ends before backup.create; restore is journaled")
     }
 }

@@ -1,13 +1,14 @@
 import Foundation
 import Ledger
 import LedgerFormats
+import TestSupport
 import Testing
 
 /// Runs `tamga` with `arguments`, kills it with SIGKILL after `killAfter` seconds, and returns
 /// the seqs it printed as acknowledged (`ack <seq>` lines) before it died.
 func runAndKill(_ arguments: [String], killAfter: Double) throws -> [UInt64] {
     let process = Process()
-    process.executableURL = URL(fileURLWithPath: try tamgaBinary())
+    process.executableURL = URL(fileURLWithPath: try builtExecutable("tamga"))
     process.arguments = arguments
     let out = Pipe()
     process.standardOutput = out

@@ -3,6 +3,7 @@ import Journal
 import Ledger
 import LedgerFormats
 import MerkleLog
+import TestSupport
 import Testing
 
 /// Days close at Asia/Almaty midnights (UTC+5 since 2024-03-01): 2026-11-20 runs from

@@ -2,6 +2,7 @@ import Foundation
 import Ledger
 import LedgerFormats
 import Synchronization
+import TestSupport
 import Testing
 
 struct InjectedFailure: Error {}

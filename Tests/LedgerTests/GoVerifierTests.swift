@@ -2,35 +2,14 @@ import Foundation
 import Ledger
 import LedgerFormats
 import MerkleLog
+import TestSupport
 import Testing
 
 /// Go's golang.org/x/mod (sumdb/note and sumdb/tlog), an implementation independent of ours,
 /// checks what the ledger publishes: checkpoints, blocks, receipts and proofs.
 @Suite struct LedgerGoVerifierTests {
-    static let tool: Result<String, BuildError> = {
-        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        let out = FileManager.default.temporaryDirectory.appendingPathComponent("goverify-ledger-\(UUID().uuidString)").path
-        let result = goRun("/bin/sh", [root.appendingPathComponent("tools/goverify/build.sh").path, out])
-        return result.status == 0 ? .success(out) : .failure(BuildError(description: "building tools/goverify failed: \(result.output) (apt-get install -y golang-go golang-golang-x-mod-dev)"))
-    }()
-
-    struct BuildError: Error, CustomStringConvertible { let description: String }
-
-    static func goRun(_ tool: String, _ arguments: [String]) -> (status: Int32, output: String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: tool)
-        process.arguments = arguments
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        do { try process.run() } catch { return (-1, "\(error)") }
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
-    }
-
-    func goverify(_ arguments: [String]) throws -> (status: Int32, output: String) {
-        Self.goRun(try Self.tool.get(), arguments)
+    func goverify(_ arguments: [String]) throws -> ProcessRun {
+        try runProcess(try goVerifier.get(), arguments)
     }
 
     func file(_ text: String) throws -> String {

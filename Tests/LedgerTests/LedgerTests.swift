@@ -3,6 +3,7 @@ import Journal
 import Ledger
 import LedgerFormats
 import MerkleLog
+import TestSupport
 import Testing
 
 @Suite struct SequencingTests {

@@ -3,23 +3,8 @@ import Journal
 import Ledger
 import LedgerFormats
 import MerkleLog
-import Synchronization
+import TestSupport
 import Testing
-
-/// A clock the test moves by hand.
-final class ManualClock: LedgerClock {
-    private let millis: Mutex<Int64>
-    init(_ millis: Int64) { self.millis = Mutex(millis) }
-    func now() -> Int64 { millis.withLock { $0 } }
-    func set(_ value: Int64) { millis.withLock { $0 = value } }
-    func advance(_ delta: Int64) { millis.withLock { $0 += delta } }
-}
-
-func temporaryFolder(_ name: String = "ledger") throws -> String {
-    let path = FileManager.default.temporaryDirectory.appendingPathComponent("tamga-\(name)-\(UUID().uuidString)").path
-    try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-    return path
-}
 
 /// Milliseconds of a UTC instant written as RFC 3339.
 func ms(_ text: String) -> Int64 {
@@ -92,17 +77,6 @@ func checkChainInvariants(_ ledger: Ledger) throws {
         #expect(try ledger.seq(forLeafHash: leaves[seq]) == UInt64(seq), "leaf-hash index")
     }
     #expect(try ledger.verifyChain().problems == [])
-}
-
-/// The built `tamga` executable: `swift build` puts it in `.build/debug` of the package root.
-func tamgaBinary(file: String = #filePath) throws -> String {
-    let root = URL(fileURLWithPath: file).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-    let path = root.appendingPathComponent(".build/debug/tamga").path
-    guard FileManager.default.isExecutableFile(atPath: path) else {
-        Issue.record("the tamga executable is not built at \(path): run `swift build` before `swift test`")
-        throw CancellationError()
-    }
-    return path
 }
 
 /// RFC 6962 section 2.1's recursive definition, written out as the RFC states it: the

@@ -7,6 +7,7 @@ import Node
 import ServiceLifecycle
 import Sodium
 import SwiftASN1
+import TestSupport
 import Testing
 import X509
 
@@ -164,16 +165,7 @@ import X509
         }
     }
 
-    func curl(_ arguments: [String]) throws -> (status: Int32, output: String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/curl")
-        process.arguments = arguments
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        try process.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+    func curl(_ arguments: [String]) throws -> ProcessRun {
+        try runProcess("/usr/bin/curl", arguments)
     }
 }

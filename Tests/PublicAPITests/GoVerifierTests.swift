@@ -4,41 +4,15 @@ import HummingbirdTesting
 import Ledger
 import LedgerFormats
 import MerkleLog
+import TestSupport
 import Testing
 
 /// Go's golang.org/x/mod (sumdb/note, sumdb/tlog) through tools/goverify, an implementation
 /// independent of ours, checks what the API serves: the checkpoint, the blocks, and proofs
 /// against them.
 @Suite struct GoVerifierTests {
-    struct BuildError: Error, CustomStringConvertible { let description: String }
-
-    static let tool: Result<String, BuildError> = {
-        // The test file may be reached through a symlinked test folder: resolve it to the repository.
-        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().resolvingSymlinksInPath()
-            .deletingLastPathComponent().deletingLastPathComponent()
-        let out = FileManager.default.temporaryDirectory.appendingPathComponent("goverify-public-\(UUID().uuidString)")
-            .path
-        let result = run("/bin/sh", [root.appendingPathComponent("tools/goverify/build.sh").path, out])
-        return result.status == 0
-            ? .success(out)
-            : .failure(BuildError(description: "building tools/goverify failed (\(result.status)): \(result.output)"))
-    }()
-
-    static func run(_ tool: String, _ arguments: [String]) -> (status: Int32, output: String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: tool)
-        process.arguments = arguments
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        do { try process.run() } catch { return (-1, "\(error)") }
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
-    }
-
-    static func goverify(_ arguments: [String]) throws -> (status: Int32, output: String) {
-        run(try tool.get(), arguments)
+    static func goverify(_ arguments: [String]) throws -> ProcessRun {
+        try runProcess(try goVerifier.get(), arguments)
     }
 
     static func file(_ bytes: [UInt8]) throws -> String {

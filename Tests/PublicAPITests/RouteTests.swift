@@ -4,6 +4,7 @@ import HummingbirdTesting
 import Ledger
 import LedgerFormats
 import MerkleLog
+import TestSupport
 import Testing
 
 @Suite struct RouteTests {

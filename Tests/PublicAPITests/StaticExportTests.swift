@@ -5,6 +5,7 @@ import Ledger
 import LedgerFormats
 import MerkleLog
 import PublicAPI
+import TestSupport
 import Testing
 
 @Suite struct StaticExportTests {

@@ -6,22 +6,8 @@ import LedgerFormats
 import Logging
 import MerkleLog
 import PublicAPI
-import Synchronization
+import TestSupport
 import Testing
-
-/// A clock the test moves by hand (as in LedgerTests).
-final class ManualClock: LedgerClock {
-    private let millis: Mutex<Int64>
-    init(_ millis: Int64) { self.millis = Mutex(millis) }
-    func now() -> Int64 { millis.withLock { $0 } }
-    func set(_ value: Int64) { millis.withLock { $0 = value } }
-}
-
-func temporaryFolder(_ name: String = "public") throws -> String {
-    let path = FileManager.default.temporaryDirectory.appendingPathComponent("tamga-\(name)-\(UUID().uuidString)").path
-    try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-    return path
-}
 
 /// A running ledger with events of many owners on several days. `dayCounts[d]` events go into
 /// day d (0 makes an empty day); those days are then sealed; the next day stays open with

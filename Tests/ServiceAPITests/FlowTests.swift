@@ -7,6 +7,7 @@ import LedgerFormats
 import ServiceAPI
 import SignCore
 import Sodium
+import TestSupport
 import Testing
 
 @Suite struct FlowTests {

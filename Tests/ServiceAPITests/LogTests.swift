@@ -6,6 +6,7 @@ import LedgerFormats
 import ServiceAPI
 import SignCore
 import Sodium
+import TestSupport
 import Testing
 
 @Suite struct LogTests {

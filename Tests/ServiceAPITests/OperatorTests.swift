@@ -8,6 +8,7 @@ import ServiceAPI
 import SignCore
 import Sodium
 import SwiftASN1
+import TestSupport
 import Testing
 import X509
 

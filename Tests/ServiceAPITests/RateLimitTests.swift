@@ -6,6 +6,7 @@ import LedgerFormats
 @testable import ServiceAPI
 import SignCore
 import Synchronization
+import TestSupport
 import Testing
 
 @Suite struct RateLimitTests {

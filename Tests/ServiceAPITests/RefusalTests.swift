@@ -7,6 +7,7 @@ import LedgerFormats
 import ServiceAPI
 import SignCore
 import Sodium
+import TestSupport
 import Testing
 
 /// Every refusal: the CSC error and status, and the journal entry SignCore writes for it.

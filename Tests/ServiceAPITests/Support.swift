@@ -9,15 +9,8 @@ import ServiceAPI
 import SignCore
 import Sodium
 import Synchronization
+import TestSupport
 import Testing
-
-/// A clock the test moves by hand (shared by the ledger, SignCore and the service).
-final class ManualClock: LedgerClock {
-    private let millis: Mutex<Int64>
-    init(_ millis: Int64) { self.millis = Mutex(millis) }
-    func now() -> Int64 { millis.withLock { $0 } }
-    func advance(_ delta: Int64) { millis.withLock { $0 += delta } }
-}
 
 /// 2026-11-20T06:00:00Z: inside the chain's first day (Asia/Almaty).
 let startTime: Int64 = 1_795_154_400_000
@@ -253,10 +246,6 @@ struct Fixture {
 
 func randomHashes(_ count: Int) -> [[UInt8]] {
     (0..<count).map { _ in Sodium.randomBytes(32) }
-}
-
-func hexString(_ bytes: some Sequence<UInt8>) -> String {
-    bytes.map { String(format: "%02x", $0) }.joined()
 }
 
 /// Standard base64 from a reply member, required present and valid.

@@ -4,6 +4,7 @@ import Ledger
 import LedgerFormats
 import SignCore
 import Sodium
+import TestSupport
 import Testing
 import SwiftASN1
 import X509

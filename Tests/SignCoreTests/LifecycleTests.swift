@@ -5,6 +5,7 @@ import Ledger
 import LedgerFormats
 import SignCore
 import Sodium
+import TestSupport
 import Testing
 
 @Suite struct LifecycleTests {

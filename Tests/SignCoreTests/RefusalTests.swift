@@ -4,6 +4,7 @@ import Ledger
 import LedgerFormats
 import SignCore
 import Sodium
+import TestSupport
 import Testing
 
 @Suite struct RefusalTests {

@@ -5,16 +5,8 @@ import Ledger
 import LedgerFormats
 import SignCore
 import Sodium
-import Synchronization
+import TestSupport
 import Testing
-
-/// A clock the test moves by hand (shared by the ledger and SignCore).
-final class ManualClock: LedgerClock {
-    private let millis: Mutex<Int64>
-    init(_ millis: Int64) { self.millis = Mutex(millis) }
-    func now() -> Int64 { millis.withLock { $0 } }
-    func advance(_ delta: Int64) { millis.withLock { $0 += delta } }
-}
 
 /// 2026-11-20T06:00:00Z: inside the chain's first day (Asia/Almaty).
 let startTime: Int64 = 1_795_154_400_000
@@ -102,10 +94,6 @@ struct Harness {
 
 func randomHashes(_ count: Int) -> [[UInt8]] {
     (0..<count).map { _ in Sodium.randomBytes(32) }
-}
-
-func hexString(_ bytes: some Sequence<UInt8>) -> String {
-    bytes.map { String(format: "%02x", $0) }.joined()
 }
 
 /// Expects `body` to throw a `SignCoreError` with `code`; returns it.
