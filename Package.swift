@@ -23,6 +23,8 @@ let package = Package(
     platforms: [.macOS(.v15)],
     // Libraries for the benchmark package (Benchmarks/), which builds apart from the tests.
     products: [
+        .library(name: "Backup", targets: ["Backup"]),
+        .library(name: "Journal", targets: ["Journal"]),
         .library(name: "Ledger", targets: ["Ledger"]),
         .library(name: "LedgerFormats", targets: ["LedgerFormats"]),
         .library(name: "MerkleLog", targets: ["MerkleLog"]),

@@ -21,6 +21,8 @@ let package = Package(
         .executableTarget(
             name: "tamga-bench",
             dependencies: [
+                .product(name: "Backup", package: "Tamga"),
+                .product(name: "Journal", package: "Tamga"),
                 .product(name: "Ledger", package: "Tamga"),
                 .product(name: "LedgerFormats", package: "Tamga"),
                 .product(name: "MerkleLog", package: "Tamga"),

@@ -43,13 +43,18 @@ extension Service {
     }
 
     /// Takes a token from each bucket in order; the first that is empty refuses the request
-    /// with 429 and, for a known owner, an `auth.fail` (reason `rate-limited`) at most once a minute.
+    /// with 429 and, when it is the owner's bucket, an `auth.fail` (reason `rate-limited`) at
+    /// most once a minute.
     func limit(
         _ buckets: [(RateLimiter, String, String)], owner: String?, keyID: String?, purpose: String
     ) async throws {
         for (limiter, name, kind) in buckets {
             guard let wait = limiter.take(name) else { continue }
-            if let owner { await journalRateLimit(owner: owner, keyID: keyID, purpose: purpose, kind: kind) }
+            // Only an owner's own bucket is journaled against that owner: an address over its limit
+            // may name any owner, and must neither flood the journal nor blame someone else.
+            if let owner, kind == "owner" {
+                await journalRateLimit(owner: owner, keyID: keyID, purpose: purpose, kind: kind)
+            }
             let seconds = Int(max(1, (wait + 999) / 1000))
             throw ServiceAPIError(
                 .tooManyRequests,

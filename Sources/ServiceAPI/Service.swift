@@ -246,8 +246,12 @@ final class Service: Sendable {
         var termsHash: String
     }
 
-    func consent(_ request: Request) async throws -> Response {
+    func consent(_ request: Request, _ context: ServiceRequestContext) async throws -> Response {
         let body = try await Body.decode(ConsentBody.self, request)
+        // Every consent is journaled: the address's bucket keeps a caller from flooding the journal.
+        try await limit(
+            [(challengeLimiter, "address " + context.clientAddress, "address")], owner: body.owner, keyID: nil,
+            purpose: "consent")
         try await core.recordConsent(owner: body.owner, termsHash: try Field.hex(body.termsHash, "termsHash", count: 32))
         return Response(status: .noContent, headers: [.cacheControl: "no-store"])
     }

@@ -75,7 +75,7 @@ public struct ServiceAPI: Sendable {
 
         router.route("/owner/v1/transport-key", .get) { _, _ in service.transportKey() }
         router.route("/owner/v1/challenge", .post) { request, context in try await service.challenge(request, context) }
-        router.route("/owner/v1/consent", .post) { request, _ in try await service.consent(request) }
+        router.route("/owner/v1/consent", .post) { request, context in try await service.consent(request, context) }
         router.route("/owner/v1/keys", .post) { request, context in try await service.createKey(request, context) }
         router.route("/owner/v1/keys/:keyID/destroy", .post) { request, context in
             try await service.destroyKey(request, context)
@@ -115,7 +115,8 @@ extension Router<ServiceRequestContext> {
         for other in [HTTPRequest.Method.get, .head, .post, .put, .delete, .patch, .options] where other != method {
             on(path, method: other) { request, _ -> Response in
                 throw ServiceAPIError(
-                    .methodNotAllowed, "\(request.method) is not allowed on \(request.uri.path); use \(method)")
+                    .methodNotAllowed, "\(request.method) is not allowed on \(request.uri.path); use \(method)",
+                    allow: method)
             }
         }
     }

@@ -82,11 +82,18 @@ public struct ServiceAPIError: Error, Hashable, Sendable, CustomStringConvertibl
     public let message: String
     /// Seconds, for 429.
     public let retryAfter: Int?
+    /// The route's method, for 405's `Allow`.
+    let allow: HTTPRequest.Method?
 
     public init(_ code: Code, _ message: String, retryAfter: Int? = nil) {
+        self.init(code, message, retryAfter: retryAfter, allow: nil)
+    }
+
+    init(_ code: Code, _ message: String, retryAfter: Int? = nil, allow: HTTPRequest.Method?) {
         self.code = code
         self.message = message
         self.retryAfter = retryAfter
+        self.allow = allow
     }
 
     public var description: String { "ServiceAPIError.\(code): \(message)" }
@@ -123,6 +130,7 @@ extension ServiceAPIError: HTTPResponseError {
         let body = JSONText.object([("error", .string(code.error)), ("error_description", .string(message))]).text
         var headers: HTTPFields = [.contentType: "application/json", .cacheControl: "no-store"]
         if let retryAfter { headers[.retryAfter] = String(retryAfter) }
+        if let allow { headers[.allow] = allow.rawValue }
         if code == .invalidToken { headers[.wwwAuthenticate] = "Bearer" }
         return Response(status: status, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(string: body)))
     }

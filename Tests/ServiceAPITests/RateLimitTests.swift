@@ -71,4 +71,22 @@ import Testing
             #expect(try await f.authorize(key.id, owner: owner, password: password, hashes: randomHashes(1)).status == .ok)
         }
     }
+
+    /// A caller over its address's limit gets 429 but writes nothing to the journal, whichever
+    /// owners it names: it can neither flood the journal nor put failures on someone else.
+    @Test func anAddressOverItsLimitJournalsNothing() async throws {
+        try await Fixture.run(configure: { $0.challengeLimit = RateLimit(perMinute: 1, burst: 3) }) { f in
+            let size = f.ledger.current.treeSize
+            var statuses: [HTTPResponse.Status] = []
+            for i in 0..<8 {
+                statuses.append(try await f.post("/owner/v1/challenge", ["owner": "victim-\(i)"]).status)
+            }
+            #expect(statuses.filter { $0 == .ok }.count == 3)
+            #expect(statuses.filter { $0 == .tooManyRequests }.count == 5)
+            let consent = try await f.post(
+                "/owner/v1/consent", ["owner": "victim-9", "termsHash": String(repeating: "ab", count: 32)])
+            try f.expectRefusal(consent, .tooManyRequests, "too_many_requests")
+            #expect(f.ledger.current.treeSize == size, "nothing journaled: no consent, no auth.fail")
+        }
+    }
 }

@@ -180,7 +180,9 @@ import Testing
             #expect(f.ledger.current.treeSize == size)
 
             try f.expectRefusal(try await f.send(.get, "/csc/v2/nothing"), .notFound, "not_found")
-            try f.expectRefusal(try await f.send(.get, "/csc/v2/info"), .methodNotAllowed, "invalid_request")
+            let wrongMethod = try await f.send(.get, "/csc/v2/info")
+            try f.expectRefusal(wrongMethod, .methodNotAllowed, "invalid_request")
+            #expect(wrongMethod.headers[.allow] == "POST")
             let huge = try await f.send(.post, "/owner/v1/consent", raw: [UInt8](repeating: 0x20, count: (1 << 20) + 10))
             #expect(huge.status == .contentTooLarge)
             #expect(huge.error == "invalid_request")

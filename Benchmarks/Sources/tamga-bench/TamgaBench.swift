@@ -5,14 +5,16 @@ import Foundation
 /// and the embedded HSM (issue 5), each figure printed beside the raw limit measured in the same
 /// run, so a reader sees how far the code is from what the machine allows, not just a number.
 ///
-/// Build and run in release mode: `swift run -c release tamga-bench <journal|latency|merkle|signcore>`.
+/// Build and run in release mode: `swift run -c release tamga-bench <journal|latency|merkle|signcore|backup>`.
 @main
 struct TamgaBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "tamga-bench",
         abstract: "Benchmarks of the Tamga journal, transparency log and embedded HSM.",
         discussion: "Every table gives the figure, the raw limit measured in the same run, and their ratio.",
-        subcommands: [JournalBenchmark.self, LatencyBenchmark.self, MerkleBenchmark.self, SignCoreBenchmark.self])
+        subcommands: [
+            JournalBenchmark.self, LatencyBenchmark.self, MerkleBenchmark.self, SignCoreBenchmark.self, BackupBenchmark.self,
+        ])
 }
 
 /// Options every benchmark shares.
