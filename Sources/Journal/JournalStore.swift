@@ -267,14 +267,22 @@ public struct JournalBatch {
     public init() {}
 
     public func putEntry(seq: UInt64, bytes: [UInt8], leafHash: [UInt8], owner: String, keyID: String?) {
-        batch.put(Layout.entry(seq), bytes)
-        batch.put(Layout.leaf(leafHash), Layout.bigEndian(seq))
-        batch.put(Layout.index(Layout.ownerPrefix, owner, seq: seq), [UInt8]())
-        if let keyID { batch.put(Layout.index(Layout.keyPrefix, keyID, seq: seq), [UInt8]()) }
+        withUnsafeBytes(of: seq.bigEndian) { seq in
+            let empty = UnsafeRawBufferPointer(start: nil, count: 0)
+            Layout.withKey(Layout.entryPrefix, seq) { batch.put($0, bytes) }
+            leafHash.withUnsafeBytes { leaf in Layout.withKey(Layout.leafPrefix, leaf) { batch.put($0, seq) } }
+            Layout.withIndexKey(Layout.ownerPrefix, owner, seq) { batch.put($0, empty) }
+            if let keyID { Layout.withIndexKey(Layout.keyPrefix, keyID, seq) { batch.put($0, empty) } }
+        }
     }
 
     public func putHash(level: Int, index: UInt64, hash: [UInt8]) {
-        batch.put(Layout.hash(level: level, index: index), hash)
+        withUnsafeTemporaryAllocation(byteCount: 10, alignment: 1) { key in  // as `Layout.hash`
+            key[0] = Layout.hashPrefix
+            key[1] = UInt8(level)
+            withUnsafeBytes(of: index.bigEndian) { UnsafeMutableRawBufferPointer(rebasing: key[2...]).copyMemory(from: $0) }
+            batch.put(UnsafeRawBufferPointer(key), hash)
+        }
     }
 
     public func setCheckpoint(_ note: [UInt8], lastTime: Int64) {

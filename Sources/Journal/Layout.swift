@@ -47,6 +47,36 @@ enum Layout {
 
     static func record(_ name: String) -> [UInt8] { Array("x/\(name)".utf8) }
 
+    /// The writer adds about six keys per entry; building each as an array cost it a dozen
+    /// allocations per entry. These build the same bytes as `entry`, `leaf`, `hash` and `index`
+    /// in a stack buffer and lend them to `body`.
+    static func withKey<R>(
+        _ prefix: UInt8, _ first: UnsafeRawBufferPointer, _ body: (UnsafeRawBufferPointer) -> R
+    ) -> R {
+        withUnsafeTemporaryAllocation(byteCount: 1 + first.count, alignment: 1) { key in
+            key[0] = prefix
+            UnsafeMutableRawBufferPointer(rebasing: key[1...]).copyMemory(from: first)
+            return body(UnsafeRawBufferPointer(key))
+        }
+    }
+
+    /// `prefix len(2) name seq`, as `index(_:_:seq:)`.
+    static func withIndexKey<R>(
+        _ prefix: UInt8, _ name: String, _ seq: UnsafeRawBufferPointer, _ body: (UnsafeRawBufferPointer) -> R
+    ) -> R {
+        var name = name
+        return name.withUTF8 { utf8 in
+            withUnsafeTemporaryAllocation(byteCount: 3 + utf8.count + seq.count, alignment: 1) { key in
+                key[0] = prefix
+                key[1] = UInt8(utf8.count >> 8)
+                key[2] = UInt8(utf8.count & 0xff)
+                UnsafeMutableRawBufferPointer(rebasing: key[3..<3 + utf8.count]).copyMemory(from: UnsafeRawBufferPointer(utf8))
+                UnsafeMutableRawBufferPointer(rebasing: key[(3 + utf8.count)...]).copyMemory(from: seq)
+                return body(UnsafeRawBufferPointer(key))
+            }
+        }
+    }
+
     static func bigEndian(_ value: UInt64) -> [UInt8] {
         withUnsafeBytes(of: value.bigEndian) { Array($0) }
     }

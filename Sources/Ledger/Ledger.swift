@@ -47,6 +47,10 @@ public final class Ledger: @unchecked Sendable {
 
     private let condition = NSCondition()
     private var queue: [Request] = []
+    /// While the writer lingers: the queue length that wakes it (see `run`); 0 otherwise.
+    private var lingerTarget = 0
+    /// The longest the writer waits for the last commit's callers to queue again.
+    static let linger: TimeInterval = 0.000_25
     private var phase = Phase.idle
     private var head: Head
     private var tree: TreeState
@@ -234,7 +238,8 @@ public final class Ledger: @unchecked Sendable {
         switch phase {
         case .running:
             queue.append(request)
-            condition.signal()
+            // Wake the writer for the first request, or when a lingering writer's batch is full.
+            if queue.count == 1 || queue.count == lingerTarget { condition.signal() }
             refusal = nil
         case .failed(let error):
             refusal = error
@@ -246,13 +251,24 @@ public final class Ledger: @unchecked Sendable {
     }
 
     private func run() {
+        var lastBatch = 0
         while true {
             condition.lock()
             while queue.isEmpty, case .running = phase {
                 // Wake at least every second to seal a day whose midnight has passed.
                 if !condition.wait(until: Date(timeIntervalSinceNow: 1)) { break }
             }
+            // Group commit: every commit costs an fsync, and the callers the last commit just
+            // answered are queuing their next appends now. Taking the batch at once would commit
+            // only those that made it, so wait up to `linger` for as many as the last batch held.
+            if case .running = phase, queue.count < lastBatch, lastBatch > 1 {
+                lingerTarget = min(lastBatch, maxBatch)
+                let deadline = Date(timeIntervalSinceNow: Self.linger)
+                while queue.count < lingerTarget, condition.wait(until: deadline) {}
+                lingerTarget = 0
+            }
             let requests = Array(queue.prefix(maxBatch))
+            lastBatch = requests.count
             queue.removeFirst(requests.count)
             let finished: Bool
             switch phase {

@@ -230,6 +230,9 @@ public protocol LevelDBBytes {
 extension Array: LevelDBBytes where Element == UInt8 {
     public func withKeyBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R { try withUnsafeBytes(body) }
 }
+extension UnsafeRawBufferPointer: LevelDBBytes {
+    public func withKeyBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R { try body(self) }
+}
 extension ArraySlice: LevelDBBytes where Element == UInt8 {
     public func withKeyBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R { try withUnsafeBytes(body) }
 }
