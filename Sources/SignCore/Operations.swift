@@ -18,10 +18,14 @@ extension SignCore {
         try checkHashes(hashes)
         return try await keyLocks.withLock(keyID) {
             let authenticated = try await authenticate(keyID: keyID, owner: owner, factors: factors, purpose: .sign)
+            guard let wrapping = authenticated.record.wrapping else { throw Self.damaged(keyID) }
+            let key = try inHSM("unwrap the key") {
+                try KeyWrapping.unwrap(wrapping, kek: authenticated.kek, publicKey: authenticated.record.publicKey)
+            }
             let token = Sodium.randomBytes(32)
             let expiresAt = clock.now() + configuration.activationLifetime
             let activation = ActiveSAD(
-                keyID: keyID, owner: owner, expiresAt: expiresAt, kek: authenticated.kek, unused: Set(hashes))
+                keyID: keyID, owner: owner, expiresAt: expiresAt, key: key, unused: Set(hashes))
             let stored = volatile.withLock { state in
                 state.sweep(now: clock.now())
                 guard state.activations.count < Self.maxActivations else { return false }
@@ -54,7 +58,7 @@ extension SignCore {
     }
 
     private enum Grant {
-        case granted(SecureBytes)
+        case granted(Ed25519.PrivateKey)
         case refused(String)
     }
 
@@ -66,32 +70,34 @@ extension SignCore {
             throw await refuse("unknown-key", Self.notFound(keyID))
         }
         if case let (reason, error)? = unusable(record) { throw await refuse(reason, error) }
-        guard let wrapping = record.wrapping else { throw Self.damaged(keyID) }
         guard let sad else {
             throw await refuse("no-sad", SignCoreError(.invalidSAD, "signing needs a SAD: authorize first (R20)"))
         }
         let now = clock.now()
         let handle = Self.base64URLDecode(sad).map { Array(SHA256.hash(data: $0)) }
-        // Check and consume in one critical section: two requests cannot spend one hash.
+        // Check and consume in one critical section: two requests cannot spend one hash. The
+        // SAD is taken out of the table while it changes, so its sets are not copied.
         let grant = volatile.withLock { state -> Grant in
             state.sweep(now: now)
-            guard let handle, var activation = state.activations[handle] else { return .refused("sad-unknown") }
+            guard let handle, var activation = state.activations.removeValue(forKey: handle) else {
+                return .refused("sad-unknown")
+            }
+            defer { state.activations[handle] = activation }
             guard !activation.revoked else { return .refused("sad-revoked") }
             guard activation.expiresAt > now else { return .refused("sad-expired") }
             guard activation.keyID == keyID else { return .refused("sad-other-key") }
             guard activation.owner == owner else { return .refused("sad-other-owner") }
             guard !hashes.contains(where: activation.used.contains) else { return .refused("sad-replayed") }
             guard hashes.allSatisfy(activation.unused.contains) else { return .refused("hash-not-authorized") }
-            guard let kek = activation.kek else { return .refused("sad-expired") }
+            guard let key = activation.key else { return .refused("sad-expired") }
             for hash in hashes {
                 activation.unused.remove(hash)
                 activation.used.insert(hash)
             }
-            if activation.unused.isEmpty { activation.kek = nil }
-            state.activations[handle] = activation
-            return .granted(kek)
+            if activation.unused.isEmpty { activation.key = nil }
+            return .granted(key)
         }
-        let kek: SecureBytes
+        let key: Ed25519.PrivateKey
         switch grant {
         case .refused(let reason):
             throw await refuse(
@@ -100,12 +106,9 @@ extension SignCore {
                     .invalidSAD,
                     "the SAD is not valid for this request (\(reason)): it is unknown, expired, used, revoked, "
                         + "or for another key, owner or hash; authorize again"))
-        case .granted(let granted): kek = granted
+        case .granted(let granted): key = granted
         }
-        let signatures = try inHSM("sign") {
-            let key = try KeyWrapping.unwrap(wrapping, kek: kek, publicKey: record.publicKey)
-            return hashes.map { key.signature(for: $0) }
-        }  // the private key is zeroed here, before anything waits
+        let signatures = hashes.map { key.signature(for: $0) }
         try await withThrowingTaskGroup(of: Void.self) { group in
             for hash in hashes {
                 group.addTask {

@@ -14,9 +14,10 @@ import Synchronization
 /// asks for a certified hardware module; the production path is a PKCS#11 HSM holding the master
 /// key (or the keys themselves) with this module's API in front of it. See `docs/hsm.md`.
 ///
-/// **Keys.** A private key exists in the clear only inside a `sign` call, in locked memory that
-/// is zeroed when the call returns. At rest its seed is wrapped (RFC 4357 CryptoPro, GOST
-/// 28147-89) under a KEK derived from the owner's password and the master key (`KeyWrapping`).
+/// **Keys.** A private key exists in the clear only in locked memory: from a successful
+/// authorization until its SAD is spent, expires (5 minutes at most) or is revoked, and is zeroed
+/// then. At rest its seed is wrapped (RFC 4357 CryptoPro, GOST 28147-89) under a KEK derived
+/// from the owner's password and the master key (`KeyWrapping`).
 /// No API, log line, error or file returns it.
 ///
 /// **Factors.** The password reaches the HSM sealed to `transportPublicKey` together with a
@@ -250,11 +251,11 @@ public final class SignCore: Sendable {
         .put(RecordName.key(record.id), try record.encoded())
     }
 
-    /// Drops every SAD of a key (destroy, compromise): its KEK leaves memory at once.
+    /// Drops every SAD of a key (destroy, compromise): its unwrapped key leaves memory at once.
     func revokeActivations(keyID: String) {
         volatile.withLock { state in
             for (token, activation) in state.activations where activation.keyID == keyID {
-                state.activations[token]?.kek = nil
+                state.activations[token]?.key = nil
                 state.activations[token]?.revoked = true
             }
         }
@@ -266,14 +267,16 @@ struct PendingChallenge {
     let expiresAt: Int64
 }
 
-/// A SAD's server side, found by the SHA-256 of the token. The KEK is kept (not the key) so the
-/// private key is in the clear only during `sign`; it is dropped when the SAD expires, is used
-/// up or revoked. Spent SADs are remembered a while longer so a replay is reported as one.
+/// A SAD's server side, found by the SHA-256 of the token. It holds the key unwrapped once at
+/// authorization, in locked memory, until the SAD expires, is used up or revoked; then it is
+/// zeroed. (Holding the KEK instead would be no safer: with the stored wrap it is the key. But
+/// unwrapping per call cost ~300 µs of page mapping and a scalar multiplication, most of a
+/// one-hash `sign`.) Spent SADs are remembered a while longer so a replay is reported as one.
 struct ActiveSAD {
     let keyID: String
     let owner: String
     let expiresAt: Int64
-    var kek: SecureBytes?
+    var key: Ed25519.PrivateKey?
     var unused: Set<[UInt8]>
     var used: Set<[UInt8]> = []
     var revoked = false
@@ -292,8 +295,8 @@ struct Volatile {
         nextSweep = now + 5_000
         challenges = challenges.filter { $0.value.expiresAt > now }
         activations = activations.filter { $0.value.expiresAt + Self.memory > now }
-        for (token, activation) in activations where activation.expiresAt <= now && activation.kek != nil {
-            activations[token]?.kek = nil
+        for (token, activation) in activations where activation.expiresAt <= now && activation.key != nil {
+            activations[token]?.key = nil
         }
     }
 
