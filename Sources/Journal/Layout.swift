@@ -41,9 +41,6 @@ enum Layout {
         let utf8 = Array(name.utf8)
         return [prefix, UInt8(utf8.count >> 8), UInt8(utf8.count & 0xff)] + utf8
     }
-    static func index(_ prefix: UInt8, _ name: String, seq: UInt64) -> [UInt8] {
-        indexPrefix(prefix, name) + bigEndian(seq)
-    }
 
     static func record(_ name: String) -> [UInt8] { Array("x/\(name)".utf8) }
 
@@ -60,7 +57,7 @@ enum Layout {
         }
     }
 
-    /// `prefix len(2) name seq`, as `index(_:_:seq:)`.
+    /// `prefix len(2) name seq`: an owner's or key's index entry (`indexPrefix` then the seq).
     static func withIndexKey<R>(
         _ prefix: UInt8, _ name: String, _ seq: UnsafeRawBufferPointer, _ body: (UnsafeRawBufferPointer) -> R
     ) -> R {

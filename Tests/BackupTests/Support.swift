@@ -8,8 +8,6 @@ import Sodium
 import TestSupport
 import Testing
 
-/// 2026-11-20T06:00:00Z: inside the chain's first day (Asia/Almaty).
-let startTime: Int64 = 1_795_154_400_000
 let terms = Array(SHA256.hash(data: Array("Tamga cloud EDS consent, v1".utf8)))
 
 /// A chain whose store holds what a backup must carry: an HSM key (wrapped seed, password

@@ -14,13 +14,6 @@ func ms(_ text: String) -> Int64 {
     return Int64(((date?.timeIntervalSince1970 ?? 0) * 1000).rounded())
 }
 
-/// A fresh chain in a temporary folder, Asia/Almaty, starting `startDate`.
-func makeChain(startDate: String = "2026-11-20", origin: String = "test.tamga.local/log") throws -> DataFolder {
-    let folder = DataFolder(try temporaryFolder() + "/data")
-    _ = try Ledger.create(folder: folder, origin: origin, timeZone: "Asia/Almaty", startDate: LocalDate(parsing: startDate))
-    return folder
-}
-
 func record(_ event: EventName = .authOK, owner: String = "900101300123", key: String? = nil) throws -> EventRecord {
     var fields: [String: FieldValue] = [:]
     if let key { fields["key"] = .string(key) }

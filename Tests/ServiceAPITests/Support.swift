@@ -12,9 +12,6 @@ import Synchronization
 import TestSupport
 import Testing
 
-/// 2026-11-20T06:00:00Z: inside the chain's first day (Asia/Almaty).
-let startTime: Int64 = 1_795_154_400_000
-
 /// Every log line of a test, rendered with its metadata, to look for secrets in.
 final class LogCapture: Sendable {
     let lines = Mutex<[String]>([])
@@ -78,13 +75,8 @@ struct Fixture {
         configure: (inout ServiceAPI.Configuration) -> Void = { _ in },
         _ body: @Sendable (Fixture) async throws -> Void
     ) async throws {
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("tamga-service-\(UUID().uuidString)")
-            .path
-        defer { try? FileManager.default.removeItem(atPath: path) }
-        let folder = DataFolder(path + "/data")
-        _ = try Ledger.create(
-            folder: folder, origin: "test.tamga.local/log", timeZone: "Asia/Almaty",
-            startDate: LocalDate(parsing: "2026-11-20"))
+        let folder = try makeChain()
+        defer { try? FileManager.default.removeItem(atPath: URL(fileURLWithPath: folder.path).deletingLastPathComponent().path) }
         let clock = ManualClock(startTime)
         let ledger = try Ledger.open(folder: folder, clock: clock)
         ledger.start()

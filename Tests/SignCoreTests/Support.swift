@@ -8,9 +8,6 @@ import Sodium
 import TestSupport
 import Testing
 
-/// 2026-11-20T06:00:00Z: inside the chain's first day (Asia/Almaty).
-let startTime: Int64 = 1_795_154_400_000
-
 /// A started ledger in a fresh data folder, a SignCore on it, and the biometric service's key.
 struct Harness {
     let folder: DataFolder
@@ -26,12 +23,8 @@ struct Harness {
     static func with<R>(
         configure: (inout SignCore.Configuration) -> Void = { _ in }, _ body: (Harness) async throws -> R
     ) async throws -> R {
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("tamga-signcore-\(UUID().uuidString)")
-            .path
-        let folder = DataFolder(path + "/data")
-        _ = try Ledger.create(
-            folder: folder, origin: "test.tamga.local/log", timeZone: "Asia/Almaty",
-            startDate: LocalDate(parsing: "2026-11-20"))
+        let folder = try makeChain()
+        defer { try? FileManager.default.removeItem(atPath: URL(fileURLWithPath: folder.path).deletingLastPathComponent().path) }
         let clock = ManualClock(startTime)
         let ledger = try Ledger.open(folder: folder, clock: clock)
         ledger.start()

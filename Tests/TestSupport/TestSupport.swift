@@ -1,5 +1,6 @@
 public import Foundation
 public import Ledger
+import LedgerFormats
 import Synchronization
 
 // What every test target needs alike: a clock moved by hand, scratch folders, and running the
@@ -12,6 +13,16 @@ public final class ManualClock: LedgerClock {
     public func now() -> Int64 { millis.withLock { $0 } }
     public func set(_ value: Int64) { millis.withLock { $0 = value } }
     public func advance(_ delta: Int64) { millis.withLock { $0 += delta } }
+}
+
+/// 2026-11-20T06:00:00Z: inside the first day (Asia/Almaty) of a `makeChain()` chain.
+public let startTime: Int64 = 1_795_154_400_000
+
+/// A fresh chain in a temporary folder (`tamga init`), Asia/Almaty, starting `startDate`.
+public func makeChain(startDate: String = "2026-11-20", origin: String = "test.tamga.local/log") throws -> DataFolder {
+    let folder = DataFolder(try temporaryFolder("chain") + "/data")
+    _ = try Ledger.create(folder: folder, origin: origin, timeZone: "Asia/Almaty", startDate: LocalDate(parsing: startDate))
+    return folder
 }
 
 /// A new empty folder under the system's temporary directory, named after `name`.
