@@ -66,11 +66,12 @@ enum ExplorerRoutes {
         "default-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'; object-src 'none'"
 
     /// Every method but GET and HEAD that the HTTP/1 parser (llhttp) accepts: each answers 405
-    /// on a page, as on the public API's routes, rather than the router's 404.
+    /// on a page, as on the public API's routes, rather than the router's 404. SwiftNIO names
+    /// the wire's `M-SEARCH` "MSEARCH", so both spellings are listed.
     static let refusedMethods: [HTTPRequest.Method] = [
         "POST", "PUT", "DELETE", "PATCH", "OPTIONS", "TRACE", "CONNECT", "COPY", "LOCK", "MKCOL", "MOVE",
         "PROPFIND", "PROPPATCH", "SEARCH", "UNLOCK", "BIND", "REBIND", "UNBIND", "ACL", "REPORT", "MKACTIVITY",
-        "CHECKOUT", "MERGE", "M-SEARCH", "NOTIFY", "SUBSCRIBE", "UNSUBSCRIBE", "PURGE", "MKCALENDAR", "LINK",
+        "CHECKOUT", "MERGE", "M-SEARCH", "MSEARCH", "NOTIFY", "SUBSCRIBE", "UNSUBSCRIBE", "PURGE", "MKCALENDAR", "LINK",
         "UNLINK", "SOURCE", "QUERY",
     ].compactMap { HTTPRequest.Method($0) }
 
