@@ -138,17 +138,6 @@ public struct ExportReport: Codable, Sendable {
     public let warnings: [AuditWarning]
 }
 
-func hex(_ bytes: [UInt8]) -> String {
-    let digits = Array("0123456789abcdef".utf8)
-    var out: [UInt8] = []
-    out.reserveCapacity(bytes.count * 2)
-    for byte in bytes {
-        out.append(digits[Int(byte >> 4)])
-        out.append(digits[Int(byte & 0x0f)])
-    }
-    return String(decoding: out, as: UTF8.self)
-}
-
 /// An instant in whole Unix seconds as RFC 3339, for messages.
 func instant(_ seconds: Int64) -> String {
     (try? Timestamp(millisecondsSinceEpoch: seconds * 1000).rfc3339Seconds) ?? "\(seconds) s"

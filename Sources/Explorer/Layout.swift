@@ -107,13 +107,6 @@ enum Format {
         Data(bytes).base64EncodedString()
     }
 
-    /// base64url without padding: the form `/proof/inclusion?hash=` and search links take.
-    static func base64URL(_ bytes: [UInt8]) -> String {
-        var text = base64(bytes)
-        while text.hasSuffix("=") { text.removeLast() }
-        return String(text.map { $0 == "+" ? "-" : $0 == "/" ? "_" : $0 })
-    }
-
     /// The first characters of a hash, for tables; the full value stays in `title`.
     static func short(_ hash: String) -> String {
         hash.count > 12 ? String(hash.prefix(12)) + "…" : hash

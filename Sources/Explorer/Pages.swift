@@ -250,7 +250,7 @@ struct Pages: Sendable {
                 ("Root hash", "<code class=\"hash\">\(head.rootHash.base64)</code> (the current checkpoint)"),
             ], id: "leaf"))
             <h2>Inclusion proof</h2>
-            <p>RFC 9162 audit path from the leaf to the root of the tree of \(size) entries, the leaf's sibling first (also at <a href="/proof/inclusion?hash=\(Format.base64URL(bytes))">/proof/inclusion</a>).</p>
+            <p>RFC 9162 audit path from the leaf to the root of the tree of \(size) entries, the leaf's sibling first (also at <a href="/proof/inclusion?hash=\(base64URL(bytes))">/proof/inclusion</a>).</p>
             \(proofList)
             """
         return .ok("Leaf \(index)", body)
@@ -262,7 +262,7 @@ struct Pages: Sendable {
     /// the proof with WebCrypto; `#verdict` ends as "verified" or "failed".
     static func verifyPanel(_ leafHash: [UInt8]) -> HTML {
         """
-        <section id="verify" class="verify" data-leaf="\(Format.base64URL(leafHash))" aria-live="polite">
+        <section id="verify" class="verify" data-leaf="\(base64URL(leafHash))" aria-live="polite">
         <h2>Check in your browser</h2>
         <p>Result: <output id="verdict" data-state="pending">not checked (this check needs JavaScript)</output></p>
         <p id="verdict-detail" class="note">Your browser fetches the checkpoint and the inclusion proof and recomputes the root with SHA-256.</p>

@@ -99,7 +99,7 @@ public enum Node {
         hsm.requireTOTP = configuration.requireTOTP
         let signCore = try SignCore(ledger: ledger, masterKey: MasterKey.load(from: folder.masterKey), configuration: hsm)
         var settings = ServiceAPI.Configuration(operatorID: configuration.operatorID)
-        settings.operatorTokenSHA256 = configuration.operatorTokenSHA256.flatMap(Self.bytes(hex:))
+        settings.operatorTokenSHA256 = configuration.operatorTokenSHA256.flatMap { bytes(hex: $0) }
         settings.devBiometricKey = devBiometricKey
         return ServiceAPI(ledger: ledger, signCore: signCore, configuration: settings)
     }
@@ -122,14 +122,4 @@ public enum Node {
             configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
     }
 
-    static func bytes(hex: String) -> [UInt8]? {
-        let digits = Array(hex.utf8)
-        guard digits.count % 2 == 0 else { return nil }
-        var out: [UInt8] = []
-        for i in stride(from: 0, to: digits.count, by: 2) {
-            guard let byte = UInt8(String(decoding: digits[i..<i + 2], as: UTF8.self), radix: 16) else { return nil }
-            out.append(byte)
-        }
-        return out
-    }
 }

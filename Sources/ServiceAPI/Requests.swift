@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import LedgerFormats
 import NIOCore
 import SignCore
 
@@ -80,28 +81,13 @@ enum Field {
     }
 
     static func hex(_ text: String, _ name: String, count: Int) throws -> [UInt8] {
-        let digits = Array(text.utf8)
-        guard digits.count == 2 * count else {
+        guard text.utf8.count == 2 * count else {
             throw ServiceAPIError(.invalidRequest, "Invalid parameter \(name): expected \(2 * count) hex digits")
         }
-        var out: [UInt8] = []
-        out.reserveCapacity(count)
-        for index in stride(from: 0, to: digits.count, by: 2) {
-            guard let high = nibble(digits[index]), let low = nibble(digits[index + 1]) else {
-                throw ServiceAPIError(.invalidRequest, "Invalid parameter \(name): not hexadecimal")
-            }
-            out.append(high << 4 | low)
+        guard let decoded = bytes(hex: text) else {
+            throw ServiceAPIError(.invalidRequest, "Invalid parameter \(name): not hexadecimal")
         }
-        return out
-    }
-
-    private static func nibble(_ digit: UInt8) -> UInt8? {
-        switch digit {
-        case UInt8(ascii: "0")...UInt8(ascii: "9"): digit - UInt8(ascii: "0")
-        case UInt8(ascii: "a")...UInt8(ascii: "f"): digit - UInt8(ascii: "a") + 10
-        case UInt8(ascii: "A")...UInt8(ascii: "F"): digit - UInt8(ascii: "A") + 10
-        default: nil
-        }
+        return decoded
     }
 }
 

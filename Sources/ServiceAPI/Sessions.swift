@@ -1,6 +1,7 @@
 import Crypto
 import Foundation
 import Ledger
+import LedgerFormats
 import Sodium
 import Synchronization
 
@@ -58,8 +59,3 @@ final class Sessions: Sendable {
     private static func handle(_ token: String) -> [UInt8] { Array(SHA256.hash(data: Array(token.utf8))) }
 }
 
-func base64URL(_ bytes: [UInt8]) -> String {
-    var text = Data(bytes).base64EncodedString()
-    text = text.replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
-    return text.replacingOccurrences(of: "=", with: "")
-}

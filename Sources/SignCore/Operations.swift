@@ -35,7 +35,7 @@ extension SignCore {
             guard stored else {
                 throw SignCoreError(.unavailable, "too many signature activations are open; retry in a minute")
             }
-            return Activation(sad: Self.base64URL(token), keyID: keyID, expiresAt: expiresAt)
+            return Activation(sad: base64URL(token), keyID: keyID, expiresAt: expiresAt)
         }
     }
 
@@ -294,16 +294,9 @@ extension SignCore {
         }
     }
 
-    static func base64URL(_ bytes: [UInt8]) -> String {
-        Data(bytes).base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(
-            of: "/", with: "_"
-        )
-        .replacingOccurrences(of: "=", with: "")
-    }
-
+    /// A SAD's 32 bytes, from its 43 base64url characters.
     static func base64URLDecode(_ text: String) -> [UInt8]? {
         guard text.utf8.count == 43 else { return nil }
-        let standard = text.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/") + "="
-        return Data(base64Encoded: standard).map(Array.init)
+        return bytes(base64URL: text)
     }
 }

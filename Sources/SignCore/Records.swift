@@ -1,6 +1,7 @@
 import Crypto
 import Foundation
 import Ledger
+import LedgerFormats
 public import Sodium
 
 /// Every record name SignCore writes (the Ledger stores them under `x/<name>`), in one place.
@@ -140,16 +141,6 @@ struct KeyRecord: Codable {
 struct ConsentRecord: Codable {
     var terms: String
     var time: Int64
-}
-
-func hex(_ bytes: some Sequence<UInt8>) -> String {
-    let digits = Array("0123456789abcdef".utf8)
-    var out: [UInt8] = []
-    for byte in bytes {
-        out.append(digits[Int(byte >> 4)])
-        out.append(digits[Int(byte & 0xF)])
-    }
-    return String(decoding: out, as: UTF8.self)
 }
 
 /// Key identifiers are 32 lowercase hex digits (128 random bits): checked before any lookup, so a

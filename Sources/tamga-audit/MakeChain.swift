@@ -101,7 +101,7 @@ struct MakeChain: AsyncParsableCommand {
         try writer.write(Array(try checkpoint.signed(by: signer).formatted.utf8), to: "checkpoint")
         let seconds = Date().timeIntervalSince(started)
         print("wrote \(out): \(seq) events, \(days) blocks, \(tiles.written) tiles in \(String(format: "%.1f", seconds)) s")
-        print("genesis sha256 \(genesis.hash.map { String(format: "%02x", $0) }.joined())")
+        print("genesis sha256 \(hex(genesis.hash))")
     }
 }
 

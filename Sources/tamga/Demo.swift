@@ -28,13 +28,13 @@ struct Demo: AsyncParsableCommand {
         defer { ledger.shutdown() }
 
         let owner = "dev-owner-\(Int.random(in: 1000...9999))"
-        let key = "k-" + Sodium.randomBytes(4).map { String(format: "%02x", $0) }.joined()
+        let key = "k-" + hex(Sodium.randomBytes(4))
         var records = [
             try EventRecord(event: .consent, owner: owner, fields: ["scope": "personal-data,cloud-key"]),
             try EventRecord(event: .keyCreate, owner: owner, fields: ["key": .string(key), "alg": "Ed25519"]),
         ]
         for document in ["contract.pdf", "invoice.xml", "letter.txt"] {
-            let doc = Sodium.randomBytes(32).map { String(format: "%02x", $0) }.joined()
+            let doc = hex(Sodium.randomBytes(32))
             records.append(try EventRecord(event: .keyUse, owner: owner, fields: ["key": .string(key), "doc": .string(doc), "alg": "Ed25519", "name": .string(document)]))
         }
         records.append(try EventRecord(event: .keyDestroy, owner: owner, fields: ["key": .string(key)]))

@@ -2,6 +2,7 @@ import ArgumentParser
 import Backup
 import Foundation
 import Ledger
+import LedgerFormats
 
 #if canImport(Glibc)
 import Glibc
@@ -69,7 +70,7 @@ struct HSM: AsyncParsableCommand {
             let created = try await HSMBackup.create(
                 folder: data.folder, archive: out, threshold: threshold, shares: shares, shareFolder: shareDir,
                 operator: operatorID, progress: { note("  " + $0) })
-            let hash = created.archiveHash.map { String(format: "%02x", $0) }.joined()
+            let hash = hex(created.archiveHash)
             print("archive     \(created.archive)")
             print("sha256      \(hash)")
             print("shares      any \(threshold) of \(shares), share set \(created.metadata.identifier)")
@@ -158,7 +159,7 @@ struct HSM: AsyncParsableCommand {
                 archive: archive, shares: mnemonics, into: DataFolder(data), operator: operatorID,
                 progress: { note("  " + $0) })
             print("restored    \(data)")
-            print("sha256      \(restored.archiveHash.map { String(format: "%02x", $0) }.joined())")
+            print("sha256      \(hex(restored.archiveHash))")
             print("tree size   \(restored.metadata.treeSize) from the archive (made \(restored.metadata.created)); backup.restore at seq \(restored.seq)")
             print("Next: publish the restore (docs/key-ceremony.md), then start the node.")
         }

@@ -107,6 +107,6 @@ struct OperatorToken: ParsableCommand {
         guard line.utf8.count >= 32 else {
             throw ValidationError("the token has \(line.utf8.count) characters; use at least 32 random ones (openssl rand -base64 32)")
         }
-        print(SHA256.hash(data: Data(line.utf8)).map { String(format: "%02x", $0) }.joined())
+        print(hex(SHA256.hash(data: Data(line.utf8))))
     }
 }

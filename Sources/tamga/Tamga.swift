@@ -67,7 +67,7 @@ struct Init: AsyncParsableCommand {
         print("created a chain in \(data.folder.path)")
         if created.createdMasterKey { print("  master key   \(data.folder.masterKey) (new; mode 0600: back it up, never share it)") }
         print("  genesis      \(data.folder.genesis)")
-        print("  genesis hash \(created.genesisHash.map { String(format: "%02x", $0) }.joined())")
+        print("  genesis hash \(hex(created.genesisHash))")
         print("  verifier key \(created.verifierKey)")
         print("  days close at midnight \(timeZone), first day \(start)")
     }
