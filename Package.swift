@@ -2,13 +2,12 @@
 import PackageDescription
 
 /// Settings every Tamga target shares (STYLE.md section 2): Swift 6 mode plus the upcoming
-/// features that keep imports and existentials explicit.
+/// features that keep imports and existentials explicit. Warnings are errors in the test
+/// command (`tools/test`), not here, so that other packages can depend on Tamga's libraries.
 let swiftSettings: [SwiftSetting] = [
     .enableUpcomingFeature("ExistentialAny"),
     .enableUpcomingFeature("MemberImportVisibility"),
     .enableUpcomingFeature("InternalImportsByDefault"),
-    // Our own code builds warning-free (dependencies are not affected: root package only).
-    .unsafeFlags(["-warnings-as-errors"]),
 ]
 
 let crypto: Target.Dependency = .product(name: "Crypto", package: "swift-crypto")
@@ -17,6 +16,8 @@ let asn1: Target.Dependency = .product(name: "SwiftASN1", package: "swift-asn1")
 let hummingbird: Target.Dependency = .product(name: "Hummingbird", package: "hummingbird")
 let hummingbirdTesting: Target.Dependency = .product(name: "HummingbirdTesting", package: "hummingbird")
 let logging: Target.Dependency = .product(name: "Logging", package: "swift-log")
+let argumentParser: Target.Dependency = .product(name: "ArgumentParser", package: "swift-argument-parser")
+let serviceLifecycle: Target.Dependency = .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")
 
 let package = Package(
     name: "Tamga",
@@ -24,11 +25,14 @@ let package = Package(
     // Libraries for the benchmark package (Benchmarks/), which builds apart from the tests.
     products: [
         .library(name: "Backup", targets: ["Backup"]),
+        .library(name: "Codecs", targets: ["Codecs"]),
+        .library(name: "HSMBoundary", targets: ["HSMBoundary"]),
         .library(name: "Journal", targets: ["Journal"]),
         .library(name: "Ledger", targets: ["Ledger"]),
         .library(name: "LedgerFormats", targets: ["LedgerFormats"]),
         .library(name: "MerkleLog", targets: ["MerkleLog"]),
         .library(name: "LevelDB", targets: ["LevelDB"]),
+        .library(name: "PublicLog", targets: ["PublicLog"]),
         .library(name: "SignCore", targets: ["SignCore"]),
         .library(name: "Sodium", targets: ["Sodium"]),
     ],
@@ -43,6 +47,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
     ],
+    // The module graph (docs/architecture.md): every arrow points down this list.
     targets: [
         // C libraries. LevelDB ships no pkg-config file on Debian: the module map links it.
         .systemLibrary(name: "CSodium", pkgConfig: "libsodium", providers: [.apt(["libsodium-dev"])]),
@@ -58,115 +63,152 @@ let package = Package(
         // SLIP-0039 Shamir mnemonics: how the HSM backup key is split M-of-N (R5).
         .target(name: "SLIP39", dependencies: [crypto], swiftSettings: swiftSettings),
 
-        // Pure formats and math, shared by the node and the auditor.
-        .target(name: "MerkleLog", dependencies: [crypto], swiftSettings: swiftSettings),
-        .target(name: "LedgerFormats", dependencies: [crypto], swiftSettings: swiftSettings),
+        // Pure codecs, formats and math, shared by the node and the auditor.
+        .target(name: "Codecs", swiftSettings: swiftSettings),
+        .target(name: "MerkleLog", dependencies: ["Codecs", crypto], swiftSettings: swiftSettings),
+        .target(name: "LedgerFormats", dependencies: ["Codecs", crypto], swiftSettings: swiftSettings),
+
+        // The narrow doors: what the public face reads of a log, and what the HSM needs of the
+        // journal and of its key backend (with the software backend).
+        .target(name: "PublicLog", dependencies: ["LedgerFormats", "MerkleLog"], swiftSettings: swiftSettings),
+        .target(
+            name: "HSMBoundary", dependencies: ["LedgerFormats", "MerkleLog", "Sodium"], swiftSettings: swiftSettings),
 
         // The node: store, sequencer and daily chain.
         .target(name: "Journal", dependencies: ["LevelDB"], swiftSettings: swiftSettings),
-        .target(name: "Ledger", dependencies: ["Journal", "MerkleLog", "LedgerFormats", "Sodium"], swiftSettings: swiftSettings),
+        .target(
+            name: "Ledger",
+            dependencies: ["Journal", "HSMBoundary", "PublicLog", "MerkleLog", "LedgerFormats", "Sodium"],
+            swiftSettings: swiftSettings),
 
         // The embedded HSM: keys that never leave, GOST-wrapped at rest, multi-factor activation.
+        // It journals through HSMBoundary's protocol and never sees the ledger.
         .target(
             name: "SignCore",
-            dependencies: ["Ledger", "LedgerFormats", "Sodium", "GOST28147", crypto, x509, asn1],
+            dependencies: ["Codecs", "HSMBoundary", "LedgerFormats", "Sodium", "GOST28147", crypto, x509, asn1],
             swiftSettings: swiftSettings),
 
         // HSM backups (R5): the data folder in a secretstream archive, its key split as SLIP-39 shares.
         .target(
-            name: "Backup", dependencies: ["Ledger", "Journal", "LedgerFormats", "MerkleLog", "Sodium", "SLIP39", crypto],
+            name: "Backup",
+            dependencies: [
+                "Codecs", "HSMBoundary", "Ledger", "Journal", "LedgerFormats", "MerkleLog", "Sodium", "SLIP39", crypto,
+            ],
+            swiftSettings: swiftSettings),
+
+        // The public, read-only face of the chain: JSON/text API and the explorer pages. Both
+        // read a PublicLogReader only: no ledger, no journal, no HSM.
+        .target(
+            name: "PublicAPI",
+            dependencies: [
+                "Codecs", "PublicLog", "MerkleLog", "LedgerFormats", hummingbird, logging,
+                .product(name: "Prometheus", package: "swift-prometheus"),
+            ],
+            swiftSettings: swiftSettings),
+        .target(
+            name: "Explorer", dependencies: ["Codecs", "PublicAPI", "PublicLog", "LedgerFormats", "MerkleLog", hummingbird, logging],
             swiftSettings: swiftSettings),
 
         // The service face: CSC v2 signing, owners' enrolment and cabinet, operator actions.
         .target(
             name: "ServiceAPI",
             dependencies: [
-                "Ledger", "LedgerFormats", "MerkleLog", "SignCore", "Sodium", crypto, hummingbird, logging,
+                "Codecs", "PublicLog", "LedgerFormats", "MerkleLog", "SignCore", "Sodium", crypto, hummingbird, logging,
                 // The client's address for rate limits: Hummingbird does not re-export NIOCore.
                 .product(name: "NIOCore", package: "swift-nio"),
             ],
             swiftSettings: swiftSettings),
 
-        // The public, read-only face of the chain: JSON/text API and the explorer pages.
-        .target(
-            name: "PublicAPI",
-            dependencies: [
-                "Ledger", "Journal", "MerkleLog", "LedgerFormats", hummingbird, logging,
-                .product(name: "Prometheus", package: "swift-prometheus"),
-            ],
-            swiftSettings: swiftSettings),
-        // The auditor's verification: public data and the genesis only, never node code.
-        .target(name: "Audit", dependencies: ["MerkleLog", "LedgerFormats", crypto], swiftSettings: swiftSettings),
-        .executableTarget(
-            name: "tamga-audit",
-            dependencies: ["Audit", "MerkleLog", "LedgerFormats", crypto, .product(name: "ArgumentParser", package: "swift-argument-parser")],
-            swiftSettings: swiftSettings),
-        .target(name: "Explorer", dependencies: ["Ledger", "LedgerFormats", "MerkleLog", hummingbird, logging], swiftSettings: swiftSettings),
-
-        // The node: ledger and listeners as services in one group.
+        // The node: ledger and listeners as services in one group; the one place that wires
+        // the ledger to each door.
         .target(
             name: "Node",
             dependencies: [
-                "Ledger", "LedgerFormats", "PublicAPI", "Explorer", "ServiceAPI", "SignCore", "Sodium", hummingbird,
+                "Codecs", "HSMBoundary", "Ledger", "LedgerFormats", "PublicAPI", "PublicLog", "Explorer", "ServiceAPI",
+                "SignCore", "Sodium", hummingbird,
                 .product(name: "HummingbirdCore", package: "hummingbird"), .product(name: "HummingbirdTLS", package: "hummingbird"),
-                logging,
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+                logging, serviceLifecycle, .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ],
             swiftSettings: swiftSettings),
 
+        // The auditor's verification: public data and the genesis only, never node code.
+        .target(name: "Audit", dependencies: ["Codecs", "MerkleLog", "LedgerFormats", crypto], swiftSettings: swiftSettings),
+
+        // The executables: parse arguments and wire.
         .executableTarget(
             name: "tamga",
             dependencies: [
-                "Ledger", "LedgerFormats", "MerkleLog", "Sodium", "Node", "Backup", crypto, logging,
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                "Codecs", "HSMBoundary", "Ledger", "LedgerFormats", "MerkleLog", "Sodium", "Node", "Backup", crypto,
+                logging, serviceLifecycle, argumentParser,
             ],
             swiftSettings: swiftSettings),
+        .executableTarget(
+            name: "tamga-audit", dependencies: ["Codecs", "Audit", "MerkleLog", "LedgerFormats", crypto, argumentParser],
+            swiftSettings: swiftSettings),
 
-        // What the test targets share: a manual clock, scratch folders, running built tools.
-        .target(name: "TestSupport", dependencies: ["Ledger"], path: "Tests/TestSupport", swiftSettings: swiftSettings),
+        // What the test targets share: a manual clock, scratch folders, running built tools,
+        // an in-memory journal for the HSM.
+        .target(
+            name: "TestSupport", dependencies: ["Ledger", "LedgerFormats", "HSMBoundary", "MerkleLog"], path: "Tests/TestSupport",
+            swiftSettings: swiftSettings),
 
+        .testTarget(name: "CodecsTests", dependencies: ["Codecs"], swiftSettings: swiftSettings),
         .testTarget(name: "SodiumTests", dependencies: ["Sodium"], resources: [.copy("Resources")], swiftSettings: swiftSettings),
         .testTarget(name: "LevelDBTests", dependencies: ["LevelDB"], swiftSettings: swiftSettings),
+        .testTarget(name: "JournalTests", dependencies: ["Journal", "LevelDB"], swiftSettings: swiftSettings),
         .testTarget(
-            name: "LedgerTests", dependencies: ["TestSupport", "Ledger", "Journal", "MerkleLog", "LedgerFormats"], swiftSettings: swiftSettings),
+            name: "LedgerTests",
+            dependencies: ["TestSupport", "Codecs", "HSMBoundary", "Ledger", "Journal", "MerkleLog", "LedgerFormats", "PublicLog"],
+            swiftSettings: swiftSettings),
         .testTarget(
-            name: "LedgerFormatsTests", dependencies: ["TestSupport", "LedgerFormats", crypto], resources: [.copy("Resources")],
+            name: "LedgerFormatsTests", dependencies: ["TestSupport", "Codecs", "LedgerFormats", crypto], resources: [.copy("Resources")],
             swiftSettings: swiftSettings),
         .testTarget(name: "MerkleLogTests", dependencies: ["MerkleLog"], resources: [.copy("Resources")], swiftSettings: swiftSettings),
         .testTarget(name: "SLIP39Tests", dependencies: ["SLIP39", crypto], resources: [.copy("Resources")], swiftSettings: swiftSettings),
         .testTarget(
-            name: "SignCoreTests", dependencies: ["TestSupport", "SignCore", "Ledger", "LedgerFormats", "Sodium", "GOST28147", crypto, x509, asn1],
+            name: "SignCoreTests",
+            dependencies: [
+                "TestSupport", "Codecs", "SignCore", "HSMBoundary", "Ledger", "PublicLog", "LedgerFormats", "Sodium", "GOST28147", crypto, x509, asn1,
+            ],
             resources: [.copy("Resources")], swiftSettings: swiftSettings),
         .testTarget(
             name: "PublicAPITests",
-            dependencies: ["TestSupport", "PublicAPI", "Ledger", "MerkleLog", "LedgerFormats", hummingbird, hummingbirdTesting, logging],
+            dependencies: [
+                "TestSupport", "Codecs", "PublicAPI", "PublicLog", "HSMBoundary", "Ledger", "MerkleLog", "LedgerFormats", hummingbird,
+                hummingbirdTesting, logging,
+            ],
             swiftSettings: swiftSettings),
         .testTarget(
             name: "ExplorerTests",
-            dependencies: ["TestSupport", "Explorer", "Ledger", "LedgerFormats", "MerkleLog", hummingbird, hummingbirdTesting],
+            dependencies: [
+                "TestSupport", "Codecs", "Explorer", "PublicAPI", "HSMBoundary", "Ledger", "PublicLog", "LedgerFormats", "MerkleLog", hummingbird,
+                hummingbirdTesting,
+            ],
             swiftSettings: swiftSettings),
         .testTarget(
             name: "NodeTests",
             dependencies: [
-                "TestSupport", "Node", "Ledger", "LedgerFormats", "Sodium", crypto, x509, asn1, logging,
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                "TestSupport", "Codecs", "Node", "HSMBoundary", "Ledger", "PublicLog", "LedgerFormats", "Sodium", crypto, x509, asn1, logging,
+                serviceLifecycle,
             ],
             swiftSettings: swiftSettings),
         .testTarget(
-            name: "AuditTests", dependencies: ["TestSupport", "Audit", "Ledger", "LedgerFormats", "MerkleLog", "PublicAPI", "Sodium"],
+            name: "AuditTests",
+            dependencies: ["TestSupport", "Codecs", "Audit", "HSMBoundary", "Ledger", "PublicLog", "LedgerFormats", "MerkleLog", "PublicAPI", "Sodium"],
             swiftSettings: swiftSettings),
         .testTarget(
             name: "ServiceAPITests",
             dependencies: [
-                "TestSupport", "ServiceAPI", "SignCore", "Ledger", "LedgerFormats", "Sodium", crypto, x509, asn1,
-                hummingbird, hummingbirdTesting, logging,
+                "TestSupport", "Codecs", "ServiceAPI", "SignCore", "HSMBoundary", "Ledger", "PublicLog", "LedgerFormats", "Sodium", crypto,
+                x509, asn1, hummingbird, hummingbirdTesting, logging,
             ],
             swiftSettings: swiftSettings),
         .testTarget(
             name: "BackupTests",
-            dependencies: ["TestSupport", "Backup", "Ledger", "Journal", "LedgerFormats", "MerkleLog", "Sodium", "SLIP39", "SignCore", crypto],
+            dependencies: [
+                "TestSupport", "Codecs", "Backup", "HSMBoundary", "Ledger", "PublicLog", "Journal", "LedgerFormats", "MerkleLog", "Sodium",
+                "SLIP39", "SignCore", crypto,
+            ],
             swiftSettings: swiftSettings),
         .testTarget(name: "GOST28147Tests", dependencies: ["GOST28147"], resources: [.copy("Resources")], swiftSettings: swiftSettings),
     ]

@@ -44,6 +44,9 @@ public struct ExportAudit: Sendable {
         var publishedStart: UInt64 = 0
         var lastTime: Int64 = 0
         var seq: UInt64 = 0
+        // The first entry of each event name this tool does not know, reported once per name.
+        var unknownEvents: Set<EventName> = []
+        var unknownWarnings: [AuditWarning] = []
         var lineNumber = 0
         while let line = try lines.next() {
             lineNumber += 1
@@ -106,6 +109,9 @@ public struct ExportAudit: Sendable {
             }
             walk.add(leaf)
             try await walk.checkNodes()
+            if !entry.event.isKnown, unknownEvents.insert(entry.event).inserted {
+                unknownWarnings.append(AuditWarning(unknownEvent: entry.event, at: seq))
+            }
             seq += 1
             if seq & 0xfff == 0 {
                 progress(AuditProgress(done: seq, total: checkpoint.size, height: walk.current?.height))
@@ -113,7 +119,7 @@ public struct ExportAudit: Sendable {
         }
         try await walk.closeBlocks()
 
-        var warnings = walk.warnings
+        var warnings = walk.warnings + unknownWarnings
         if seq == checkpoint.size {
             if let current = walk.current {
                 throw AuditError(

@@ -71,7 +71,7 @@ public struct ReceiptAudit: Sendable {
         return ReceiptReport(
             index: receipt.index, event: entry.event.rawValue, time: entry.time.rfc3339Milliseconds,
             leafHash: leafHash.base64, checkpointSize: checkpoint.size, checkpointRoot: checkpoint.rootHash.base64,
-            boundTo: boundTo, warnings: [])
+            boundTo: boundTo, warnings: entry.event.isKnown ? [] : [AuditWarning(unknownEvent: entry.event, at: receipt.index)])
     }
 
     /// Checks the receipt's checkpoint against the block of the entry's day, or the latest

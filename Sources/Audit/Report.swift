@@ -1,3 +1,4 @@
+import Codecs
 import Foundation
 public import LedgerFormats
 import MerkleLog
@@ -11,6 +12,15 @@ public struct AuditWarning: Codable, Hashable, Sendable {
     public init(subject: String, message: String) {
         self.subject = subject
         self.message = message
+    }
+
+    /// An entry whose event is newer than this tool: everything but the event's own fields
+    /// was checked. Never a failure (a receipt from a newer node must still verify).
+    init(unknownEvent event: EventName, at index: UInt64) {
+        self.init(
+            subject: "entry \(index)",
+            message: "event \"\(event)\" is not one this tamga-audit knows (a newer node's?): its bytes, leaf hash, "
+                + "inclusion, seq and time verified; its own fields were not checked. Update tamga-audit to check them.")
     }
 }
 

@@ -1,13 +1,16 @@
 #if canImport(Glibc)
+import Codecs
 import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
 import Crypto
 import Foundation
+import HSMBoundary
 import Journal
 public import Ledger
-import LedgerFormats
+public import LedgerFormats
+import PublicLog
 import MerkleLog
 import SLIP39
 import Sodium
@@ -71,8 +74,8 @@ public enum HSMBackup {
 
         let ledger = try openLedger(folder, clock: clock)
         // The ledger is not started, so nothing writes the store (LevelDB admits no other
-        // process): `current` is the state the snapshot below copies.
-        let head = ledger.current
+        // process): `head` is the state the snapshot below copies.
+        let head = ledger.head
         let genesisBytes = try readAll(folder.genesis)
         guard genesisBytes == ledger.genesis.canonicalBytes else {
             throw BackupError(.verification, "\(folder.genesis) differs from the genesis in the store: fix the data folder before backing it up")
@@ -107,7 +110,7 @@ public enum HSMBackup {
         }
 
         progress("archiving \(folder.path): tree size \(head.treeSize), \(head.blockCount) blocks")
-        let archiveHash = try writeArchive(archive, key: key, metadata: metadata, files: files, store: ledger.store)
+        let archiveHash = try writeArchive(archive, key: key, metadata: metadata, files: files, ledger: ledger)
         progress("archive written: \(archive), sha256 \(hex(archiveHash))")
         var shareFiles: [String] = []
         do {
@@ -119,12 +122,10 @@ public enum HSMBackup {
             defer { ledger.shutdown() }
             let appended = try await ledger.append(
                 EventRecord(
-                    event: .backupCreate, owner: operatorID,
-                    fields: [
-                        "archive": .string(hex(archiveHash)), "threshold": .integer(Int64(threshold)),
-                        "shares": .integer(Int64(shares)), "treeSize": .integer(Int64(head.treeSize)),
-                        "set": .integer(Int64(identifier)),
-                    ]))
+                    .backupCreate(
+                        archive: archiveHash, threshold: threshold, shares: shares, treeSize: head.treeSize,
+                        set: identifier),
+                    owner: operatorID))
             progress("journaled backup.create at seq \(appended.seq)")
             return Created(
                 archive: archive, archiveHash: archiveHash, metadata: metadata, shares: shareFolder == nil ? mnemonics : [],
@@ -202,14 +203,14 @@ public enum HSMBackup {
     /// replace a file that appeared meanwhile): a reader never sees half an archive.
     private static func writeArchive(
         _ path: String, key: SecureBytes, metadata: BackupMetadata, files: [(name: String, contents: SecureBytes)],
-        store: JournalStore
+        ledger: Ledger
     ) throws -> [UInt8] {
         let partial = path + ".partial-" + hex(Sodium.randomBytes(4))
         let output = try OutputFile(creating: partial, mode: 0o600)
         defer { unlink(partial) }
         let writer = try ArchiveWriter(file: output, key: key, metadata: metadata)
         try writer.writeFiles(files)
-        try store.forEachRaw { key, value in try writer.addStoreRecord(key: key, value: value) }
+        try ledger.forEachStoreRecord { key, value in try writer.addStoreRecord(key: key, value: value) }
         try writer.finish()
         let digest = try output.close()
         guard link(partial, path) == 0 else {
@@ -288,7 +289,7 @@ public enum HSMBackup {
         _ staging: DataFolder, metadata: BackupMetadata, archiveHash: [UInt8], operatorID: String, clock: any LedgerClock
     ) async throws -> UInt64 {
         let ledger = try Ledger.open(folder: staging, clock: clock)
-        let head = ledger.current
+        let head = ledger.head
         guard hex(ledger.genesis.hash) == metadata.genesisHash, ledger.genesis.origin == metadata.origin,
             head.treeSize == metadata.treeSize, head.checkpoint.formatted == metadata.checkpoint
         else {
@@ -302,11 +303,8 @@ public enum HSMBackup {
         defer { ledger.shutdown() }
         let appended = try await ledger.append(
             EventRecord(
-                event: .backupRestore, owner: operatorID,
-                fields: [
-                    "archive": .string(hex(archiveHash)), "treeSize": .integer(Int64(metadata.treeSize)),
-                    "set": .integer(Int64(metadata.identifier)),
-                ]))
+                .backupRestore(archive: archiveHash, treeSize: metadata.treeSize, set: metadata.identifier),
+                owner: operatorID))
         return appended.seq
     }
 }

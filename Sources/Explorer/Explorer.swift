@@ -1,7 +1,8 @@
 public import Hummingbird
-public import Ledger
 import LedgerFormats
 import Logging
+public import PublicAPI
+import PublicLog
 
 /// Adds the block explorer's pages and assets to the node's public router:
 ///
@@ -15,21 +16,21 @@ import Logging
 /// Every page is rendered on the server, so it works without JavaScript; explorer.js only adds
 /// checks that run in the browser against the JSON routes of the public API (`/checkpoint`,
 /// `/proof/inclusion`, `/proof/consistency`), which the node serves from module `PublicAPI`.
-/// HEAD is answered like GET; other methods answer 405. Pages carry no owner identifier and no
-/// entry content: they show only blocks, hashes and compromise notices (the ledger records
-/// under `compromise/` that `/compromises` publishes).
+/// HEAD is answered like GET; other methods answer 405, exactly as on the public API's routes.
+/// The pages read the public API's own data layer (one cache, one proof path), so they can
+/// show only what the public API publishes: blocks, hashes and compromise notices, never an
+/// owner identifier or entry content.
 ///
 /// The node adds them to the public API's router, after its routes and middleware:
 ///
-///     let app = api.buildApplication(configuration: configuration, logger: logger) { router in
-///         addExplorerRoutes(to: router, ledger: ledger)
-///     }
-public func addExplorerRoutes<Context: RequestContext>(to router: some RouterMethods<Context>, ledger: Ledger) {
-    let pages = Pages(chain: ChainView(ledger: ledger))
-    let origin = ledger.genesis.origin
+///     let router = api.buildRouter()
+///     addExplorerRoutes(to: router, api: api)
+public func addExplorerRoutes<Context: RequestContext>(to router: some RouterMethods<Context>, api: PublicAPI) {
+    let pages = Pages(data: api.data)
+    let origin = api.data.log.genesis.origin
 
     func page(_ path: RouterPath, _ render: @escaping @Sendable (Request, Context) throws -> Page) {
-        ExplorerRoutes.add(path, to: router) { request, context in
+        router.readOnly(path) { request, context in
             let result: Page
             do {
                 result = try render(request, context)
@@ -53,9 +54,7 @@ public func addExplorerRoutes<Context: RequestContext>(to router: some RouterMet
     page("/explorer/search") { request, _ in try pages.search(request.uri.queryParameters["q"].map(String.init)) }
 
     for asset in Assets.all {
-        ExplorerRoutes.add(RouterPath(asset.path), to: router) { _, _ in
-            ExplorerRoutes.assetResponse(asset)
-        }
+        router.readOnly(RouterPath(asset.path)) { _, _ in ExplorerRoutes.assetResponse(asset) }
     }
 }
 
@@ -64,42 +63,6 @@ enum ExplorerRoutes {
     /// files from this origin, never inline, so an escaping bug cannot become script execution.
     static let contentSecurityPolicy =
         "default-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'; object-src 'none'"
-
-    /// Every method but GET and HEAD that the HTTP/1 parser (llhttp) accepts: each answers 405
-    /// on a page, as on the public API's routes, rather than the router's 404. SwiftNIO names
-    /// the wire's `M-SEARCH` "MSEARCH", so both spellings are listed.
-    static let refusedMethods: [HTTPRequest.Method] = [
-        "POST", "PUT", "DELETE", "PATCH", "OPTIONS", "TRACE", "CONNECT", "COPY", "LOCK", "MKCOL", "MOVE",
-        "PROPFIND", "PROPPATCH", "SEARCH", "UNLOCK", "BIND", "REBIND", "UNBIND", "ACL", "REPORT", "MKACTIVITY",
-        "CHECKOUT", "MERGE", "M-SEARCH", "MSEARCH", "NOTIFY", "SUBSCRIBE", "UNSUBSCRIBE", "PURGE", "MKCALENDAR", "LINK",
-        "UNLINK", "SOURCE", "QUERY",
-    ].compactMap { HTTPRequest.Method($0) }
-
-    /// GET and HEAD share one handler (the router does not generate HEAD unless asked, and the
-    /// node owns the router's options); every other method answers 405 with `Allow`.
-    static func add<Context: RequestContext>(
-        _ path: RouterPath, to router: some RouterMethods<Context>,
-        _ handler: @escaping @Sendable (Request, Context) async throws -> Response
-    ) {
-        router.on(path, method: .get, use: handler)
-        router.on(path, method: .head) { request, context in
-            try await handler(request, context).createHeadResponse()
-        }
-        for method in refusedMethods {
-            router.on(path, method: method) { request, _ in
-                var headers = HTTPFields()
-                headers[.allow] = "GET, HEAD"
-                headers[.contentType] = "text/plain; charset=utf-8"
-                return Response(
-                    status: .methodNotAllowed, headers: headers,
-                    body: ResponseBody(
-                        byteBuffer: ByteBuffer(
-                            string:
-                                "\(request.method) is not allowed here: the explorer's pages answer only GET and HEAD\n"
-                        )))
-            }
-        }
-    }
 
     static func response(_ page: Page, origin: String) -> Response {
         var headers = securityHeaders()

@@ -1,5 +1,7 @@
+import Codecs
 internal import Foundation
 import LedgerFormats
+import PublicAPI
 
 /// The frame every page shares: head, header with the search form, footer with the raw routes.
 /// Scripts and styles are separate files, so the Content-Security-Policy can forbid inline code.
@@ -85,7 +87,7 @@ enum Layout {
         let items = notices.map { notice -> HTML in
             """
             <li class="notice">
-            <p><time>\(notice.time)</time> · key <code class="hash">\(notice.keyFingerprint)</code></p>
+            <p><time>\(notice.time.rfc3339Milliseconds)</time> · key <code class="hash">\(notice.keyFingerprint)</code></p>
             <p class="measures">\(notice.measures)</p>
             </li>
             """
@@ -104,7 +106,7 @@ enum Layout {
 /// Text forms of the values the pages show, matching the published formats.
 enum Format {
     static func base64(_ bytes: [UInt8]) -> String {
-        Data(bytes).base64EncodedString()
+        Base64.encode(bytes)
     }
 
     /// The first characters of a hash, for tables; the full value stays in `title`.
@@ -135,10 +137,8 @@ enum Format {
         }
         while standard.hasSuffix("=") { standard.removeLast() }
         guard standard.count == 43 else { return nil }
-        guard let data = Data(base64Encoded: standard + "="), data.count == 32 else { return nil }
-        let bytes = [UInt8](data)
         // Only the canonical spelling: the 43rd character carries 4 bits, the last 2 must be 0.
-        guard base64(bytes) == standard + "=" else { return nil }
+        guard let bytes = Base64.decode(standard + "="), bytes.count == 32 else { return nil }
         return bytes
     }
 }

@@ -1,8 +1,10 @@
+import Codecs
 internal import Foundation
 import Hummingbird
-import Ledger
 import LedgerFormats
 import MerkleLog
+import PublicAPI
+import PublicLog
 
 /// A rendered page: its status, or a redirect.
 struct Page {
@@ -22,28 +24,30 @@ struct Page {
     }
 }
 
-/// The explorer's pages. Each reads what it shows from the ledger at request time, renders
-/// server-side (the lists work without JavaScript), and escapes every value it did not write.
+/// The explorer's pages. Each reads what it shows from the public data layer at request time,
+/// renders server-side (the lists work without JavaScript), and escapes every value it did not
+/// write.
 struct Pages: Sendable {
     static let latestCount: UInt64 = 20
     static let pageSize: UInt64 = 50
 
-    let chain: ChainView
+    let data: PublicData
 
     // MARK: GET /
 
     func home(check: String?) throws -> Page {
-        let head = chain.ledger.current
-        let latest = try chain.blocks(
-            from: head.blockCount - min(head.blockCount, Self.latestCount), until: head.blockCount)
-        let notices = try chain.notices()
+        let head = data.log.head
+        let latest = try data.blocks(
+            from: head.blockCount - min(head.blockCount, Self.latestCount), until: head.blockCount
+        ).reversed()
+        let notices = try data.notices()
         let older: HTML =
             head.blockCount > Self.latestCount
             ? "<p class=\"more\"><a href=\"/explorer/blocks?before=\(head.blockCount - Self.latestCount)\">Older blocks</a></p>"
             : ""
         let verify: HTML = check.flatMap(Format.parseHash).map(Self.verifyPanel) ?? ""
         let nextDay: HTML =
-            chain.day(atHeight: head.blockCount).map { day in
+            data.day(atHeight: head.blockCount).map { day in
                 "<p class=\"note\">The open day, \(day.date), closes at \(Format.instant(day.end.millisecondsSinceEpoch / 1000)) with block \(head.blockCount).</p>"
             } ?? ""
         let body: HTML = """
@@ -60,7 +64,7 @@ struct Pages: Sendable {
             </section>
             <section aria-labelledby="blocks-title">
             <h2 id="blocks-title">Daily blocks</h2>
-            \(Layout.blockTable(latest))
+            \(Layout.blockTable(Array(latest)))
             \(older)
             \(nextDay)
             </section>
@@ -77,16 +81,16 @@ struct Pages: Sendable {
     // MARK: GET /explorer/blocks
 
     func blockList(before: String?) throws -> Page {
-        let count = chain.blockCount
+        let count = data.log.head.blockCount
         var until = count
         if let before {
-            guard let value = Self.decimal(before), value <= count else {
+            guard let value = CanonicalDecimal.parse(before), value <= count else {
                 return .error(.badRequest, "Bad request", "\"before\" must be a block height up to \(count).")
             }
             until = value
         }
         let from = until - min(until, Self.pageSize)
-        let blocks = try chain.blocks(from: from, until: until)
+        let blocks = Array(try data.blocks(from: from, until: until).reversed())
         var links: [HTML] = []
         if until < count {
             links.append("<a href=\"/explorer/blocks?before=\(min(count, until + Self.pageSize))\">Newer blocks</a>")
@@ -107,16 +111,16 @@ struct Pages: Sendable {
     // MARK: GET /explorer/blocks/<h>
 
     func block(_ text: String) throws -> Page {
-        let count = chain.blockCount
-        guard let height = Self.decimal(text) else {
+        let count = data.log.head.blockCount
+        guard let height = CanonicalDecimal.parse(text) else {
             return .error(
                 .notFound, "No such block",
                 "\"\(text)\" is not a block height: heights are 0, 1, 2, … (one block per day).")
         }
-        guard let sealed = try chain.block(height) else {
+        guard let sealed = try data.block(height) else {
             var message = "Block \(height) is not sealed yet: "
             message += count == 0 ? "no block is sealed yet." : "the latest block is \(count - 1)."
-            if let day = chain.day(atHeight: height) {
+            if let day = data.day(atHeight: height) {
                 message += " It will close \(day.date), at \(Format.instant(day.end.millisecondsSinceEpoch / 1000))."
             }
             return .error(.notFound, "Block \(height) not sealed", message)
@@ -164,7 +168,7 @@ struct Pages: Sendable {
     // MARK: GET /explorer/compromises
 
     func compromises() throws -> Page {
-        let notices = try chain.notices()
+        let notices = try data.notices()
         let body: HTML = """
             <h1>Compromise notices</h1>
             <p>When a private key is found compromised, the certification centre publishes the fact and the measures taken to limit the damage. Keys are named by fingerprint only.</p>
@@ -189,18 +193,18 @@ struct Pages: Sendable {
         if let hash = Format.parseHash(q) {
             return try leaf(hash)
         }
-        var height = Self.decimal(q)
+        var height = CanonicalDecimal.parse(q)
         if let date = try? LocalDate(parsing: q) {
-            let days = date.days(since: chain.ledger.calendar.startDate)
+            let days = date.days(since: data.calendar.startDate)
             guard days >= 0 else {
                 return .error(
                     .notFound, "No block for \(date)",
-                    "The chain starts on \(chain.ledger.calendar.startDate): no block closes \(date).")
+                    "The chain starts on \(data.calendar.startDate): no block closes \(date).")
             }
             height = UInt64(days)
         }
         if let height {
-            guard height < chain.blockCount else { return try block(String(height)) }
+            guard height < data.log.head.blockCount else { return try block(String(height)) }
             return Page(status: .seeOther, kind: .redirect("/explorer/blocks/\(height)"))
         }
         return .error(
@@ -211,24 +215,25 @@ struct Pages: Sendable {
 
     private func leaf(_ bytes: [UInt8]) throws -> Page {
         let encoded = Format.base64(bytes)
-        guard let hash = Hash(bytes), let index = try chain.ledger.seq(forLeafHash: hash) else {
+        guard let hash = Hash(bytes), let index = try data.log.leafIndex(of: hash) else {
             return .error(
                 .notFound, "Not found",
                 "No entry of this log has the leaf hash \(encoded). Check that you copied the whole hash; a leaf hash is SHA-256(0x00 ‖ entry), the hash a receipt's entry has."
             )
         }
-        let head = chain.ledger.current
+        let head = data.log.head
         guard index < head.treeSize else {
             return .error(
                 .notFound, "Not yet published",
                 "The entry with leaf hash \(encoded) is being committed; try again in a second.")
         }
-        let (size, proof) = try chain.ledger.inclusionProof(index: index, size: head.treeSize)
+        let inclusion = try data.inclusionProof(.index(index), in: .size(head.treeSize))
+        let (size, proof) = (inclusion.treeSize, inclusion.hashes)
         let sealedIn: HTML
-        if let sealed = try chain.block(containing: index, blockCount: head.blockCount) {
+        if let sealed = try data.block(containing: index, blockCount: head.blockCount) {
             sealedIn =
                 "<a href=\"/explorer/blocks/\(sealed.block.height)\">block \(sealed.block.height)</a> (\(sealed.block.date))"
-        } else if let day = chain.day(atHeight: head.blockCount) {
+        } else if let day = data.day(atHeight: head.blockCount) {
             sealedIn =
                 "not yet: the open day, \(day.date), closes with block \(head.blockCount) at \(Format.instant(day.end.millisecondsSinceEpoch / 1000))"
         } else {
@@ -283,11 +288,4 @@ struct Pages: Sendable {
         </section>
         """
 
-    /// A canonical decimal (no sign, no leading zero) that fits in UInt64.
-    static func decimal(_ text: String) -> UInt64? {
-        guard !text.isEmpty, text.utf8.allSatisfy({ $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }),
-            text == "0" || !text.hasPrefix("0")
-        else { return nil }
-        return UInt64(text)
-    }
 }

@@ -14,8 +14,9 @@ public final class JournalStore: Sendable {
         self.path = path
     }
 
-    /// Creates an empty store holding `genesis` at `path`; refuses if one exists there.
-    public static func create(at path: String, genesis: [UInt8]) throws -> JournalStore {
+    /// Creates an empty store holding `genesis` at `path`; refuses if one exists there. A
+    /// `development` store says so for ever (`isDevelopment`).
+    public static func create(at path: String, genesis: [UInt8], development: Bool = false) throws -> JournalStore {
         var options = Database.Options()
         options.createIfMissing = true
         options.errorIfExists = true
@@ -30,6 +31,7 @@ public final class JournalStore: Sendable {
         let batch = WriteBatch()
         batch.put(Layout.formatKey, Layout.formatValue)
         batch.put(Layout.genesisKey, genesis)
+        if development { batch.put(Layout.developmentKey, []) }
         try wrap(path) { try db.write(batch, sync: true) }
         return JournalStore(db: db, path: path)
     }
@@ -83,17 +85,24 @@ public final class JournalStore: Sendable {
         return bytes
     }
 
+    /// Whether the store was created as a development chain's.
+    public func isDevelopment() throws -> Bool { try get(Layout.developmentKey) != nil }
+
     public func entry(_ seq: UInt64) throws -> [UInt8]? { try get(Layout.entry(seq)) }
 
-    /// Entries `from ..< from + count` that exist, in order.
+    /// Consecutive entries from `from`, at most `count`, in order: stops at the first seq that
+    /// is missing (the end of the log, or a pruned entry), so `result[i]` is entry `from + i`.
     public func entries(from: UInt64, count: Int) throws -> [[UInt8]] {
         guard count > 0 else { return [] }
         let it = db.makeIterator()
         it.seek(Layout.entry(from))
         var out: [[UInt8]] = []
-        out.reserveCapacity(count)
+        out.reserveCapacity(min(count, 4096))
         while it.isValid, out.count < count {
-            let isEntry = it.withKey { $0.count == 9 && $0[0] == Layout.entryPrefix }
+            let expected = from + UInt64(out.count)
+            let isEntry = it.withKey {
+                $0.count == 9 && $0[0] == Layout.entryPrefix && Layout.readBigEndian($0[1...]) == expected
+            }
             guard isEntry else { break }
             out.append(it.value)
             it.next()
@@ -106,17 +115,9 @@ public final class JournalStore: Sendable {
         try get(Layout.leaf(leafHash)).flatMap(Layout.readBigEndian)
     }
 
-    /// The seqs of an owner's entries (or a signing key's), newest first, below `before`.
+    /// The seqs of an owner's entries, newest first, below `before`.
     public func seqs(owner: String, before: UInt64 = .max, limit: Int) throws -> [UInt64] {
-        try indexScan(Layout.ownerPrefix, owner, before: before, limit: limit)
-    }
-
-    public func seqs(keyID: String, before: UInt64 = .max, limit: Int) throws -> [UInt64] {
-        try indexScan(Layout.keyPrefix, keyID, before: before, limit: limit)
-    }
-
-    private func indexScan(_ prefix: UInt8, _ name: String, before: UInt64, limit: Int) throws -> [UInt64] {
-        let start = Layout.indexPrefix(prefix, name)
+        let start = Layout.indexPrefix(Layout.ownerPrefix, owner)
         let it = db.makeIterator()
         it.seek(start + Layout.bigEndian(before))
         if it.isValid { it.previous() } else { it.seekToLast() }
@@ -266,13 +267,13 @@ public struct JournalBatch {
     let batch = WriteBatch()
     public init() {}
 
-    public func putEntry(seq: UInt64, bytes: [UInt8], leafHash: [UInt8], owner: String, keyID: String?) {
+    /// The entry, its leaf-hash index and its owner index (the personal cabinet's).
+    public func putEntry(seq: UInt64, bytes: [UInt8], leafHash: [UInt8], owner: String) {
         withUnsafeBytes(of: seq.bigEndian) { seq in
             let empty = UnsafeRawBufferPointer(start: nil, count: 0)
             Layout.withKey(Layout.entryPrefix, seq) { batch.put($0, bytes) }
             leafHash.withUnsafeBytes { leaf in Layout.withKey(Layout.leafPrefix, leaf) { batch.put($0, seq) } }
             Layout.withIndexKey(Layout.ownerPrefix, owner, seq) { batch.put($0, empty) }
-            if let keyID { Layout.withIndexKey(Layout.keyPrefix, keyID, seq) { batch.put($0, empty) } }
         }
     }
 

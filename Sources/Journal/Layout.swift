@@ -7,20 +7,24 @@
 /// |---------------------------------------|----------------------------------------------|
 /// | `meta/format`                         | `tamga-journal <version>`                    |
 /// | `meta/genesis`                        | the genesis document's exact bytes           |
+/// | `meta/development`                    | empty; present only in a development chain   |
 /// | `e` seq                               | the entry's canonical JSON bytes             |
 /// | `h` level(1) index(8)                 | 32-byte tree hash of node (level, index)     |
 /// | `l` leafHash(32)                      | seq of the entry with that leaf hash         |
 /// | `o` len(2) owner seq                  | empty: the owner's entries, by seq           |
-/// | `k` len(2) keyID seq                  | empty: a signing key's entries, by seq       |
 /// | `s/checkpoint`                        | the latest signed checkpoint note            |
 /// | `s/time`                              | the latest entry's time, ms since 1970 (8)   |
 /// | `b` height                            | the signed block note                        |
 /// | `x/` name                             | records of other modules (e.g. the HSM's)    |
+///
+/// Stores written before 2026-12 also hold `k` len(2) keyID seq keys (an index by signing key
+/// that nothing read); they are ignored.
 enum Layout {
     static let formatVersion = 1
     static let formatKey = Array("meta/format".utf8)
     static let formatValue = Array("tamga-journal \(formatVersion)".utf8)
     static let genesisKey = Array("meta/genesis".utf8)
+    static let developmentKey = Array("meta/development".utf8)
     static let checkpointKey = Array("s/checkpoint".utf8)
     static let timeKey = Array("s/time".utf8)
 
@@ -28,7 +32,6 @@ enum Layout {
     static let hashPrefix = UInt8(ascii: "h")
     static let leafPrefix = UInt8(ascii: "l")
     static let ownerPrefix = UInt8(ascii: "o")
-    static let keyPrefix = UInt8(ascii: "k")
     static let blockPrefix = UInt8(ascii: "b")
 
     static func entry(_ seq: UInt64) -> [UInt8] { [entryPrefix] + bigEndian(seq) }
@@ -57,7 +60,7 @@ enum Layout {
         }
     }
 
-    /// `prefix len(2) name seq`: an owner's or key's index entry (`indexPrefix` then the seq).
+    /// `prefix len(2) name seq`: an owner's index entry (`indexPrefix` then the seq).
     static func withIndexKey<R>(
         _ prefix: UInt8, _ name: String, _ seq: UnsafeRawBufferPointer, _ body: (UnsafeRawBufferPointer) -> R
     ) -> R {

@@ -1,7 +1,7 @@
 import Foundation
+public import HSMBoundary
 import Journal
 public import LedgerFormats
-import Sodium
 
 extension Ledger {
     /// What `create` made: shown to the operator once.
@@ -14,28 +14,43 @@ extension Ledger {
 
     /// `tamga init`: a new chain in `folder`: the master key (unless the operator placed one
     /// there), the sealed log key, the genesis document and an empty store with its first
-    /// signed checkpoint. Refuses a folder that already holds a store or a genesis.
+    /// signed checkpoint. Refuses a folder that already holds a store or a genesis. A
+    /// `development` chain is marked so in its store (see `isDevelopmentChain`).
     public static func create(
-        folder: DataFolder, origin: String, timeZone: String, startDate: LocalDate
+        folder: DataFolder, origin: String, timeZone: String, startDate: LocalDate, development: Bool = false
     ) throws -> Created {
         let files = FileManager.default
         try files.createDirectory(atPath: folder.path, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         for existing in [folder.genesis, folder.store, folder.logKey] where files.fileExists(atPath: existing) {
             throw LedgerError(.mismatch, "\(existing) already exists: \(folder.path) already holds a chain; choose an empty folder")
         }
-        let createdMasterKey = !files.fileExists(atPath: folder.masterKey)
-        let masterKey = try createdMasterKey ? MasterKey.create(at: folder.masterKey) : MasterKey.load(from: folder.masterKey)
-        let logKey = try LogKey.create(origin: origin, masterKey: masterKey, path: folder.logKey)
-        let genesis = try Genesis(origin: origin, verifierKey: logKey.verifier.verifierKey, timeZone: timeZone, startDate: startDate)
-        try writeNewFile(folder.genesis, genesis.canonicalBytes, mode: 0o644)
-        let store = try JournalStore.create(at: folder.store, genesis: genesis.canonicalBytes)
-        try initialize(store: store, signer: logKey)
-        return Created(genesis: genesis, genesisHash: genesis.hash, verifierKey: logKey.verifier.verifierKey, createdMasterKey: createdMasterKey)
+        return try secrets {
+            let createdMasterKey = !files.fileExists(atPath: folder.masterKey)
+            let masterKey = try createdMasterKey ? MasterKey.create(at: folder.masterKey) : MasterKey.load(from: folder.masterKey)
+            let logKey = try SoftwareHSM(master: masterKey).createLogKey(origin: origin, path: folder.logKey)
+            let genesis = try Genesis(origin: origin, verifierKey: logKey.verifier.verifierKey, timeZone: timeZone, startDate: startDate)
+            try writeNewFile(folder.genesis, genesis.canonicalBytes, mode: 0o644)
+            let store = try JournalStore.create(at: folder.store, genesis: genesis.canonicalBytes, development: development)
+            try initialize(store: store, signer: logKey)
+            return Created(
+                genesis: genesis, genesisHash: genesis.hash, verifierKey: logKey.verifier.verifierKey,
+                createdMasterKey: createdMasterKey)
+        }
     }
 
-    /// Opens the chain in `folder`: loads the master key (refusing loose permissions), unseals
-    /// the log key, and checks store, genesis and key against each other.
+    /// Opens the chain in `folder` with the software HSM backend: loads the master key
+    /// (refusing loose permissions), unseals the log key, and checks store, genesis and key
+    /// against each other.
     public static func open(folder: DataFolder, clock: any LedgerClock = SystemClock(), maxBatch: Int = 4096) throws -> Ledger {
+        let hsm = try secrets { try SoftwareHSM(masterKeyPath: folder.masterKey) }
+        return try open(folder: folder, hsm: hsm, clock: clock, maxBatch: maxBatch)
+    }
+
+    /// Opens the chain in `folder`, its log key unsealed by `hsm` (so that the node loads the
+    /// master key once, for the ledger and the embedded HSM alike).
+    public static func open(
+        folder: DataFolder, hsm: SoftwareHSM, clock: any LedgerClock = SystemClock(), maxBatch: Int = 4096
+    ) throws -> Ledger {
         let genesisBytes: [UInt8]
         do {
             genesisBytes = try readFile(folder.genesis)
@@ -43,9 +58,17 @@ extension Ledger {
             throw LedgerError(.secrets, "no genesis document at \(folder.genesis): is \(folder.path) a Tamga data folder? Create one with `tamga init --data \(folder.path) --origin ORIGIN`")
         }
         let genesis = try Genesis(parsing: genesisBytes)
-        let masterKey = try MasterKey.load(from: folder.masterKey)
-        let logKey = try LogKey.load(origin: genesis.origin, masterKey: masterKey, path: folder.logKey)
+        let logKey = try secrets { try hsm.logKey(origin: genesis.origin, path: folder.logKey) }
         let store = try JournalStore.open(at: folder.store)
         return try Ledger(store: store, genesis: genesis, signer: logKey, clock: clock, maxBatch: maxBatch)
+    }
+
+    /// Runs `body`, reporting a key file's failure as the ledger's `secrets` error.
+    private static func secrets<R>(_ body: () throws -> R) throws -> R {
+        do {
+            return try body()
+        } catch let error as HSMBoundaryError {
+            throw LedgerError(.secrets, error.message)
+        }
     }
 }

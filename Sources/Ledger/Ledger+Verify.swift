@@ -1,10 +1,11 @@
 import Journal
 import LedgerFormats
 import MerkleLog
+import PublicLog
 
 /// The node's own check of its store (`tamga chain verify`). The independent check, from public
 /// data only, is `tamga-audit`; this one also reads the private entries.
-public struct ChainReport: Sendable {
+public struct StoreReport: Sendable {
     public var blocks: UInt64 = 0
     public var entries: UInt64 = 0
     public var treeSize: UInt64 = 0
@@ -16,10 +17,10 @@ public struct ChainReport: Sendable {
 extension Ledger {
     /// Re-derives every block and leaf from the stored entries and compares. `progress` gets
     /// (done, total) as entries are checked.
-    public func verifyChain(progress: (UInt64, UInt64) -> Void = { _, _ in }) throws -> ChainReport {
-        let head = current
+    public func verifyChain(progress: (UInt64, UInt64) -> Void = { _, _ in }) throws -> StoreReport {
+        let head = self.head
         let reader = StoreHashReader(store)
-        var report = ChainReport(treeSize: head.treeSize)
+        var report = StoreReport(treeSize: head.treeSize)
         func problem(_ text: String) { report.problems.append(text) }
 
         // Blocks: signature, height, date, prev chain, contiguous days, roots.

@@ -1,41 +1,32 @@
 import Foundation
+public import HSMBoundary
 public import Journal
 public import LedgerFormats
-public import MerkleLog
+import MerkleLog
+public import PublicLog
 import Sodium
-
-/// What `append` returns once the entry is durable and covered by a signed checkpoint.
-public struct Appended: Sendable, Hashable {
-    public let seq: UInt64
-    public let time: Timestamp
-    public let leafHash: Hash
-    /// The size of the signed checkpoint committed with the entry.
-    public let treeSize: UInt64
-}
-
-/// A change to a module's own record (`x/<name>` in the store), committed in the same atomic
-/// batch as the event that explains it: the HSM's state and its journal never disagree.
-public enum RecordWrite: Sendable, Hashable {
-    case put(String, [UInt8])
-    case delete(String)
-}
 
 /// The ledger: the single writer of the journal. It sequences events into the RFC 9162 tree,
 /// signs a checkpoint per batch and closes every day of the genesis time zone with a block.
 ///
 /// Durability contract: `append` returns only after the entry, the tree hashes it adds, the new
 /// signed checkpoint (and any block sealed before it) are in the store through one synced
-/// LevelDB batch. Concurrent appends are group-committed: one batch, one fsync.
+/// LevelDB batch. Concurrent appends are group-committed: one batch, one fsync. The events of
+/// one `append(_:records:)` call get consecutive sequence numbers, in order.
+///
+/// Other modules see the ledger through narrow doors: the public face reads it as a
+/// `PublicLogReader` (no entry, no record), the HSM as an `HSMJournal` (its events and its
+/// records); the store itself is not visible outside.
 ///
 /// If a write fails, its outcome is unknown (LevelDB may or may not have applied it), so the
 /// ledger stops: every waiting and later append fails with `.stopped`, and a restart recovers
 /// from whatever the store holds, which is always consistent.
 public final class Ledger: @unchecked Sendable {
     // `@unchecked Sendable` is sound: the `let`s are immutable and Sendable; `queue`, `phase` and
-    // `head` are read and written only with `condition` locked; `tree` is owned by the writer
+    // `published` are read and written only with `condition` locked; `tree` is owned by the writer
     // thread once `start` has run (before that only by `init`, on the caller's thread).
 
-    public let store: JournalStore
+    let store: JournalStore
     public let genesis: Genesis
     public let verifier: NoteVerifier
     public let calendar: DayCalendar
@@ -52,7 +43,7 @@ public final class Ledger: @unchecked Sendable {
     /// The longest the writer waits for the last commit's callers to queue again.
     static let linger: TimeInterval = 0.000_25
     private var phase = Phase.idle
-    private var head: Head
+    private var published: LogHead
     private var tree: TreeState
     private var writer: pthread_t?
 
@@ -60,19 +51,21 @@ public final class Ledger: @unchecked Sendable {
 
     fileprivate enum Request {
         case append(EventRecord, [RecordWrite], CheckedContinuation<Appended, any Error>)
+        /// Several events of one caller: consecutive entries, in order, in one batch.
+        case appendAll([EventRecord], [RecordWrite], CheckedContinuation<[Appended], any Error>)
         case sealDueDays(CheckedContinuation<Void, any Error>)
+
+        /// How many entries the request adds.
+        var entryCount: Int {
+            switch self {
+            case .append: 1
+            case .appendAll(let events, _, _): events.count
+            case .sealDueDays: 0
+            }
+        }
     }
 
     fileprivate enum Phase { case idle, running, stopping, stopped, failed(LedgerError) }
-
-    /// The published state: what readers may see. Changes only after a durable commit.
-    public struct Head: Sendable {
-        public let treeSize: UInt64
-        public let rootHash: Hash
-        /// The latest signed checkpoint, as published.
-        public let checkpoint: SignedNote
-        public let blockCount: UInt64
-    }
 
     /// What only the writer needs.
     private struct TreeState {
@@ -107,7 +100,7 @@ public final class Ledger: @unchecked Sendable {
             throw LedgerError(.mismatch, "the store at \(store.path) was created for another genesis document: wrong data folder")
         }
         let (head, tree) = try Self.recover(store: store, genesis: genesis, verifier: verifier)
-        self.head = head
+        self.published = head
         self.tree = tree
     }
 
@@ -119,7 +112,7 @@ public final class Ledger: @unchecked Sendable {
         try store.commit(batch)
     }
 
-    private static func recover(store: JournalStore, genesis: Genesis, verifier: NoteVerifier) throws -> (Head, TreeState) {
+    private static func recover(store: JournalStore, genesis: Genesis, verifier: NoteVerifier) throws -> (LogHead, TreeState) {
         guard let noteBytes = try store.checkpoint() else {
             throw LedgerError(.corrupt, "the store at \(store.path) has no checkpoint: it was not initialised by `tamga init`")
         }
@@ -154,9 +147,12 @@ public final class Ledger: @unchecked Sendable {
             }
             next += UInt64(chunk.count)
         }
-        let head = Head(treeSize: checkpoint.size, rootHash: root, checkpoint: note, blockCount: blockCount)
+        let lastTime = try store.lastTime() ?? 0
+        let head = LogHead(
+            treeSize: checkpoint.size, rootHash: root, checkpoint: note, blockCount: blockCount,
+            checkpointTime: Self.checkpointTime(lastTime))
         let tree = TreeState(
-            size: checkpoint.size, root: root, lastTime: try store.lastTime() ?? 0, blockCount: blockCount,
+            size: checkpoint.size, root: root, lastTime: lastTime, blockCount: blockCount,
             previousBlockHash: previousBlockHash, dayFirst: dayFirst, day: day, openDay: nil)
         return (head, tree)
     }
@@ -200,10 +196,10 @@ public final class Ledger: @unchecked Sendable {
     }
 
     /// The latest durable state.
-    public var current: Head {
+    public var head: LogHead {
         condition.lock()
         defer { condition.unlock() }
-        return head
+        return published
     }
 
     /// Whether the writer is sequencing (for `/health`).
@@ -221,6 +217,20 @@ public final class Ledger: @unchecked Sendable {
     public func append(_ record: EventRecord, records: [RecordWrite] = []) async throws -> Appended {
         try await withCheckedThrowingContinuation { continuation in
             enqueue(.append(record, records, continuation))
+        }
+    }
+
+    /// Sequences `events` as consecutive entries, in order, with `records`, in one batch (and
+    /// one checkpoint); returns when they are durable and signed over, one `Appended` each.
+    public func append(_ events: [EventRecord], records: [RecordWrite]) async throws -> [Appended] {
+        guard !events.isEmpty else {
+            throw LedgerError(.invalidEvent, "an append needs at least one event")
+        }
+        guard events.count <= maxBatch else {
+            throw LedgerError(.invalidEvent, "one append takes at most \(maxBatch) events, not \(events.count)")
+        }
+        return try await withCheckedThrowingContinuation { continuation in
+            enqueue(.appendAll(events, records, continuation))
         }
     }
 
@@ -267,7 +277,15 @@ public final class Ledger: @unchecked Sendable {
                 while queue.count < lingerTarget, condition.wait(until: deadline) {}
                 lingerTarget = 0
             }
-            let requests = Array(queue.prefix(maxBatch))
+            // At most `maxBatch` entries, but always the first request (one takes at most that many).
+            var taken = 0
+            var entries = 0
+            for request in queue {
+                entries += request.entryCount
+                guard taken == 0 || entries <= maxBatch else { break }
+                taken += 1
+            }
+            let requests = Array(queue.prefix(taken))
             lastBatch = requests.count
             queue.removeFirst(requests.count)
             let finished: Bool
@@ -333,14 +351,28 @@ public final class Ledger: @unchecked Sendable {
         publish(checkpoint: nil)
     }
 
+    /// Who waits for which of a batch's entries.
+    private enum Reply {
+        case one(CheckedContinuation<Appended, any Error>)
+        case all(Int, CheckedContinuation<[Appended], any Error>)
+    }
+
     private func commit(_ requests: [Request]) throws {
-        var records: [(EventRecord, CheckedContinuation<Appended, any Error>)] = []
+        var records: [EventRecord] = []
+        var replies: [Reply] = []
         var sealers: [CheckedContinuation<Void, any Error>] = []
         var recordWrites: [RecordWrite] = []
+        records.reserveCapacity(requests.count)
+        replies.reserveCapacity(requests.count)
         for request in requests {
             switch request {
             case .append(let record, let writes, let continuation):
-                records.append((record, continuation))
+                records.append(record)
+                replies.append(.one(continuation))
+                recordWrites += writes
+            case .appendAll(let events, let writes, let continuation):
+                records += events
+                replies.append(.all(events.count, continuation))
                 recordWrites += writes
             case .sealDueDays(let continuation): sealers.append(continuation)
             }
@@ -359,15 +391,13 @@ public final class Ledger: @unchecked Sendable {
         let batch = JournalBatch()
         var leafHashes: [Hash] = []
         leafHashes.reserveCapacity(records.count)
-        for (i, (record, _)) in records.enumerated() {
+        for (i, record) in records.enumerated() {
             let seq = tree.size + UInt64(i)
             let salt = Array(salts[i * Entry.saltSize..<(i + 1) * Entry.saltSize])
             let entry = try Entry(record, seq: Int64(seq), time: timestamp, salt: salt)
             let leafHash = MerkleTree.leafHash(entry.canonicalBytes)
             leafHashes.append(leafHash)
-            var keyID: String? = nil
-            if case .string(let key) = record[field: "key"] { keyID = key }
-            batch.putEntry(seq: seq, bytes: entry.canonicalBytes, leafHash: leafHash.bytes, owner: record.owner, keyID: keyID)
+            batch.putEntry(seq: seq, bytes: entry.canonicalBytes, leafHash: leafHash.bytes, owner: record.owner)
         }
         for write in recordWrites {
             switch write {
@@ -391,9 +421,19 @@ public final class Ledger: @unchecked Sendable {
         tree.lastTime = time
         for leafHash in leafHashes { tree.day.append(leafHash) }
         publish(checkpoint: note)
-        for (i, (_, continuation)) in records.enumerated() {
-            continuation.resume(
-                returning: Appended(seq: first + UInt64(i), time: timestamp, leafHash: leafHashes[i], treeSize: stored.treeSize))
+        var next = 0
+        func appended(_ i: Int) -> Appended {
+            Appended(seq: first + UInt64(i), time: timestamp, leafHash: leafHashes[i], treeSize: stored.treeSize)
+        }
+        for reply in replies {
+            switch reply {
+            case .one(let continuation):
+                continuation.resume(returning: appended(next))
+                next += 1
+            case .all(let count, let continuation):
+                continuation.resume(returning: (next..<next + count).map(appended))
+                next += count
+            }
         }
         for sealer in sealers { sealer.resume() }
     }
@@ -410,10 +450,15 @@ public final class Ledger: @unchecked Sendable {
 
     private func publish(checkpoint: SignedNote?) {
         condition.lock()
-        head = Head(
-            treeSize: tree.size, rootHash: tree.root, checkpoint: checkpoint ?? head.checkpoint,
-            blockCount: tree.blockCount)
+        published = LogHead(
+            treeSize: tree.size, rootHash: tree.root, checkpoint: checkpoint ?? published.checkpoint,
+            blockCount: tree.blockCount, checkpointTime: Self.checkpointTime(tree.lastTime))
         condition.unlock()
+    }
+
+    /// The stored last-entry time as the head states it: 0 means nothing was ever appended.
+    private static func checkpointTime(_ lastTime: Int64) -> Timestamp? {
+        lastTime > 0 ? try? Timestamp(millisecondsSinceEpoch: lastTime) : nil
     }
 }
 
@@ -421,6 +466,7 @@ extension Ledger.Request {
     fileprivate func fail(_ error: any Error) {
         switch self {
         case .append(_, _, let continuation): continuation.resume(throwing: error)
+        case .appendAll(_, _, let continuation): continuation.resume(throwing: error)
         case .sealDueDays(let continuation): continuation.resume(throwing: error)
         }
     }

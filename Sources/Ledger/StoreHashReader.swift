@@ -1,13 +1,13 @@
-public import Journal
-public import MerkleLog
+import Journal
+import MerkleLog
 
 /// Serves MerkleLog's stored-hash indexes from the journal, which keys hashes by (level, index)
 /// so that a tile is one range scan.
-public struct StoreHashReader: HashReader {
+struct StoreHashReader: HashReader {
     let store: JournalStore
-    public init(_ store: JournalStore) { self.store = store }
+    init(_ store: JournalStore) { self.store = store }
 
-    public func readHashes(_ indexes: [Int64]) throws -> [Hash] {
+    func readHashes(_ indexes: [Int64]) throws -> [Hash] {
         try indexes.map { index in
             let (level, n) = MerkleTree.splitStoredHashIndex(index)
             guard let bytes = try store.hash(level: level, index: n), let hash = Hash(bytes) else {

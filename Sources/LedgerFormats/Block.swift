@@ -1,3 +1,4 @@
+import Codecs
 internal import Crypto
 
 /// A daily block (DESIGN part 1, "Daily blocks"): a checkpoint of the log whose extension lines
@@ -69,8 +70,8 @@ public struct Block: Sendable, Hashable {
         let extensions = [
             "block \(height)",
             "date \(date) \(BlockTime.formatInstant(start)) \(BlockTime.formatInstant(end))",
-            "prev \(NoteSyntax.base64(previousHash))",
-            "day \(dayFirst) \(treeSize - dayFirst) \(NoteSyntax.base64(dayRoot))",
+            "prev \(Base64.encode(previousHash))",
+            "day \(dayFirst) \(treeSize - dayFirst) \(Base64.encode(dayRoot))",
         ]
         do {
             checkpoint = try Checkpoint(origin: origin, size: treeSize, rootHash: rootHash, extensions: extensions)
@@ -151,84 +152,60 @@ public struct Block: Sendable, Hashable {
     }
 }
 
-/// Civil-calendar arithmetic for the block's `date` line (proleptic Gregorian, UTC), after
-/// Howard Hinnant's `days_from_civil` algorithms: enough for whole-second RFC 3339 instants
-/// without pulling Foundation's calendar into a format module.
-enum BlockTime {
+/// The block's `date` line: its date and its whole-second UTC instants, written and read with
+/// `Civil`'s day counting (proleptic Gregorian) rather than Foundation's calendar.
+package enum BlockTime {
     /// 0001-01-01T00:00:00Z ... 9999-12-31T23:59:59Z in Unix seconds.
     static let range: ClosedRange<Int64> = -62_135_596_800...253_402_300_799
-
-    static func days(year: Int64, month: Int64, day: Int64) -> Int64 {
-        let y = month <= 2 ? year - 1 : year
-        let era = (y >= 0 ? y : y - 399) / 400
-        let yearOfEra = y - era * 400
-        let dayOfYear = (153 * (month > 2 ? month - 3 : month + 9) + 2) / 5 + day - 1
-        let dayOfEra = yearOfEra * 365 + yearOfEra / 4 - yearOfEra / 100 + dayOfYear
-        return era * 146_097 + dayOfEra - 719_468
-    }
-
-    static func civil(days: Int64) -> (year: Int64, month: Int64, day: Int64) {
-        let z = days + 719_468
-        let era = (z >= 0 ? z : z - 146_096) / 146_097
-        let dayOfEra = z - era * 146_097
-        let yearOfEra = (dayOfEra - dayOfEra / 1460 + dayOfEra / 36_524 - dayOfEra / 146_096) / 365
-        let dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100)
-        let mp = (5 * dayOfYear + 2) / 153
-        let day = dayOfYear - (153 * mp + 2) / 5 + 1
-        let month = mp < 10 ? mp + 3 : mp - 9
-        return (yearOfEra + era * 400 + (month <= 2 ? 1 : 0), month, day)
-    }
-
-    static func daysInMonth(year: Int64, month: Int64) -> Int64 {
-        switch month {
-        case 2: year % 4 == 0 && (year % 100 != 0 || year % 400 == 0) ? 29 : 28
-        case 4, 6, 9, 11: 30
-        default: 31
-        }
-    }
 
     /// `YYYY-MM-DD` for a real date in the years 0001 to 9999.
     static func isDate(_ text: some StringProtocol) -> Bool {
         let b = Array(text.utf8)
-        guard b.count == 10, b[4] == UInt8(ascii: "-"), b[7] == UInt8(ascii: "-"),
-            let year = number(b[0..<4]), let month = number(b[5..<7]), let day = number(b[8..<10])
-        else { return false }
-        return year >= 1 && (1...12).contains(month) && day >= 1 && day <= daysInMonth(year: year, month: month)
+        return b.count == 10 && date(b) != nil
     }
 
-    static func formatInstant(_ seconds: Int64) -> String {
+    /// The date in the first ten bytes of `b` (at least ten).
+    private static func date(_ b: [UInt8]) -> (year: Int, month: Int, day: Int)? {
+        guard b.count >= 10, b[4] == UInt8(ascii: "-"), b[7] == UInt8(ascii: "-"),
+            let year = Civil.digits(b, 0, 4), let month = Civil.digits(b, 5, 2), let day = Civil.digits(b, 8, 2),
+            year >= 1, (1...12).contains(month), day >= 1, day <= Civil.daysInMonth(year: year, month: month)
+        else { return nil }
+        return (year, month, day)
+    }
+
+    /// `2026-11-23T19:00:00Z` for Unix seconds within `range` (a parsed block's instants).
+    package static func formatInstant(_ seconds: Int64) -> String {
+        precondition(range.contains(seconds), "LedgerFormats: block instant outside the years 0001...9999")
         let days = seconds >= 0 ? seconds / 86_400 : (seconds - 86_399) / 86_400
-        let secondOfDay = seconds - days * 86_400
-        let (year, month, day) = civil(days: days)
-        return "\(pad(year, 4))-\(pad(month, 2))-\(pad(day, 2))T"
-            + "\(pad(secondOfDay / 3600, 2)):\(pad(secondOfDay / 60 % 60, 2)):\(pad(secondOfDay % 60, 2))Z"
+        let secondOfDay = Int(seconds - days * 86_400)
+        let civil = Civil.civil(fromDays: days)
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(20)
+        Civil.appendDigits(civil.year, count: 4, to: &bytes)
+        bytes.append(UInt8(ascii: "-"))
+        Civil.appendDigits(civil.month, count: 2, to: &bytes)
+        bytes.append(UInt8(ascii: "-"))
+        Civil.appendDigits(civil.day, count: 2, to: &bytes)
+        bytes.append(UInt8(ascii: "T"))
+        Civil.appendDigits(secondOfDay / 3600, count: 2, to: &bytes)
+        bytes.append(UInt8(ascii: ":"))
+        Civil.appendDigits(secondOfDay / 60 % 60, count: 2, to: &bytes)
+        bytes.append(UInt8(ascii: ":"))
+        Civil.appendDigits(secondOfDay % 60, count: 2, to: &bytes)
+        bytes.append(UInt8(ascii: "Z"))
+        return String(decoding: bytes, as: UTF8.self)
     }
 
     /// Exactly `YYYY-MM-DDTHH:MM:SSZ`: UTC, whole seconds, no leap second.
     static func parseInstant(_ text: some StringProtocol, field: String) throws(LedgerFormatsError) -> Int64 {
         let b = Array(text.utf8)
-        guard b.count == 20, isDate(text.prefix(10)), b[10] == UInt8(ascii: "T"), b[13] == UInt8(ascii: ":"),
+        guard b.count == 20, let (year, month, day) = date(b), b[10] == UInt8(ascii: "T"), b[13] == UInt8(ascii: ":"),
             b[16] == UInt8(ascii: ":"), b[19] == UInt8(ascii: "Z"),
-            let hour = number(b[11..<13]), let minute = number(b[14..<16]), let second = number(b[17..<19]),
-            hour < 24, minute < 60, second < 60, let date = number(b[0..<4]), let month = number(b[5..<7]),
-            let day = number(b[8..<10])
+            let hour = Civil.digits(b, 11, 2), let minute = Civil.digits(b, 14, 2), let second = Civil.digits(b, 17, 2),
+            hour < 24, minute < 60, second < 60
         else {
             throw LedgerFormatsError(.malformed, "\(field) must be an RFC 3339 UTC time in whole seconds like 2026-11-23T19:00:00Z, found \"\(text.prefix(40))\"")
         }
-        return days(year: date, month: month, day: day) * 86_400 + hour * 3600 + minute * 60 + second
-    }
-
-    private static func number(_ digits: ArraySlice<UInt8>) -> Int64? {
-        var value: Int64 = 0
-        for digit in digits {
-            guard digit >= UInt8(ascii: "0"), digit <= UInt8(ascii: "9") else { return nil }
-            value = value * 10 + Int64(digit - UInt8(ascii: "0"))
-        }
-        return value
-    }
-
-    private static func pad(_ value: Int64, _ width: Int) -> String {
-        let digits = String(value)
-        return String(repeating: "0", count: max(0, width - digits.count)) + digits
+        return Civil.days(year: year, month: month, day: day) * 86_400 + Int64(hour * 3600 + minute * 60 + second)
     }
 }

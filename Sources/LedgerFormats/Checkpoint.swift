@@ -1,3 +1,4 @@
+import Codecs
 internal import Crypto
 
 /// A C2SP tlog-checkpoint: the note text `<origin>\n<tree size>\n<base64 root hash>\n` followed
@@ -65,7 +66,7 @@ public struct Checkpoint: Sendable, Hashable {
 
     /// The note text: origin, size, root hash and extension lines, each ending in a newline.
     public var text: String {
-        var out = "\(origin)\n\(size)\n\(NoteSyntax.base64(rootHash))\n"
+        var out = "\(origin)\n\(size)\n\(Base64.encode(rootHash))\n"
         for line in extensions {
             out += line
             out += "\n"

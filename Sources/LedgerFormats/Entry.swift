@@ -1,49 +1,92 @@
+import Codecs
 import Crypto
 import Foundation
 
-/// The events the journal records. This enum is the one list of allowed names: to add an
-/// event, add a case (lowercase dotted ASCII). `key.*` events must carry a `key` field, and
-/// `key.use` also `doc` and `alg` (DESIGN.md part 1, R14).
-public enum EventName: String, CaseIterable, Hashable, Sendable, CustomStringConvertible {
-    // Required by R14.
-    case keyCreate = "key.create"
-    case keyUse = "key.use"
-    case keyDestroy = "key.destroy"
-    // The project's own security events.
-    case keyLock = "key.lock"
-    case keyCompromise = "key.compromise"
-    case consent = "consent"
-    case authFail = "auth.fail"
-    case authOK = "auth.ok"
-    case certAttach = "cert.attach"
-    case backupCreate = "backup.create"
-    case backupRestore = "backup.restore"
-    case retentionPrune = "retention.prune"
-    case nodeStart = "node.start"
-    case nodeStop = "node.stop"
-    case signRefused = "sign.refused"
-    case totpEnrol = "totp.enrol"
-    case cabinetOpen = "cabinet.open"
+/// An event's name: lowercase dotted ASCII (`key.use`, `auth.fail`). The names this code writes
+/// are the static members (`EventName.known`); `JournalEvent` gives each its fields.
+///
+/// The set is open on purpose: a reader meets entries written by newer code. An entry or
+/// receipt whose event this code does not know still parses and verifies (bytes, canonical
+/// form, hashes, the common fields); `isKnown` tells the reader to report the name rather than
+/// reject the entry. Only writers refuse unknown names (`init(validating:)`).
+public struct EventName: RawRepresentable, Hashable, Sendable, Comparable, CustomStringConvertible {
+    public let rawValue: String
 
-    /// Looks a name up, with an error that lists what is allowed.
+    /// Bound on a name's length in bytes.
+    public static let maxLength = 64
+
+    /// A syntactically valid name: 1 to 64 bytes of dot-separated parts, each a lowercase ASCII
+    /// letter followed by lowercase letters and digits.
+    public init?(rawValue: String) {
+        guard Self.isValid(rawValue) else { return nil }
+        self.rawValue = rawValue
+    }
+
+    private init(known name: String) { rawValue = name }
+
+    // Required by R14.
+    public static let keyCreate = EventName(known: "key.create")
+    public static let keyUse = EventName(known: "key.use")
+    public static let keyDestroy = EventName(known: "key.destroy")
+    // The project's own security events.
+    public static let keyLock = EventName(known: "key.lock")
+    public static let keyCompromise = EventName(known: "key.compromise")
+    public static let consent = EventName(known: "consent")
+    public static let authFail = EventName(known: "auth.fail")
+    public static let authOK = EventName(known: "auth.ok")
+    public static let certAttach = EventName(known: "cert.attach")
+    public static let backupCreate = EventName(known: "backup.create")
+    public static let backupRestore = EventName(known: "backup.restore")
+    public static let retentionPrune = EventName(known: "retention.prune")
+    public static let nodeStart = EventName(known: "node.start")
+    public static let nodeStop = EventName(known: "node.stop")
+    public static let signRefused = EventName(known: "sign.refused")
+    public static let totpEnrol = EventName(known: "totp.enrol")
+    public static let cabinetOpen = EventName(known: "cabinet.open")
+
+    /// Every name this code writes, in the order above.
+    public static let known: [EventName] = [
+        .keyCreate, .keyUse, .keyDestroy, .keyLock, .keyCompromise, .consent, .authFail, .authOK, .certAttach,
+        .backupCreate, .backupRestore, .retentionPrune, .nodeStart, .nodeStop, .signRefused, .totpEnrol, .cabinetOpen,
+    ]
+    private static let knownSet = Set(known)
+
+    /// Whether this code knows the event (and so checks its required fields).
+    public var isKnown: Bool { Self.knownSet.contains(self) }
+
+    /// A name a writer may use: known to this code, with an error that lists what is allowed.
     public init(validating name: String) throws(LedgerFormatsError) {
-        guard let event = EventName(rawValue: name) else {
+        guard let event = EventName(rawValue: name), event.isKnown else {
             throw LedgerFormatsError(
                 .invalidArgument,
-                "unknown event \(CanonicalWriter.quoted(name)); allowed: \(Self.allCases.map(\.rawValue).joined(separator: ", "))"
+                "unknown event \(CanonicalWriter.quoted(name)); allowed: \(Self.known.map(\.rawValue).joined(separator: ", "))"
             )
         }
         self = event
     }
 
-    /// Fields this event must carry, each a non-empty string.
+    /// Fields a known event must carry, each a non-empty string (`doc`: 64 lowercase hex digits).
     var requiredFields: [String] {
-        switch self {
-        case .keyUse: ["key", "doc", "alg"]
-        case _ where rawValue.hasPrefix("key."): ["key"]
-        default: []
-        }
+        if self == .keyUse { return ["key", "doc", "alg"] }
+        return rawValue.hasPrefix("key.") && isKnown ? ["key"] : []
     }
+
+    private static func isValid(_ name: String) -> Bool {
+        var atPartStart = true
+        var count = 0
+        for byte in name.utf8 {
+            count += 1
+            switch byte {
+            case UInt8(ascii: "a")...UInt8(ascii: "z"): atPartStart = false
+            case UInt8(ascii: "0")...UInt8(ascii: "9") where !atPartStart: break
+            case UInt8(ascii: ".") where !atPartStart: atPartStart = true
+            default: return false
+            }
+        }
+        return count > 0 && count <= maxLength && !atPartStart
+    }
+
+    public static func < (lhs: EventName, rhs: EventName) -> Bool { lhs.rawValue < rhs.rawValue }
 
     public var description: String { rawValue }
 }
@@ -288,15 +331,14 @@ public struct Entry: Hashable, Sendable {
         guard seq >= 0 else { throw LedgerFormatsError(.malformed, "entry seq \(seq) is negative") }
         let time = try Timestamp(rfc3339Milliseconds: try takeString("time"))
         let eventName = try takeString("event")
+        // An unknown but well-formed name is accepted (newer writers); `event.isKnown` tells.
         guard let event = EventName(rawValue: eventName) else {
             throw LedgerFormatsError(
-                .unsupported,
-                "entry event \(CanonicalWriter.quoted(eventName)) is not one this code knows; update it"
-            )
+                .malformed, "entry event \(CanonicalWriter.quoted(eventName)) is not lowercase dotted ASCII")
         }
         let owner = try takeString("owner")
         let saltText = try takeString("salt")
-        guard let salt = Data(base64Encoded: saltText).map(Array.init), salt.count == Self.saltSize else {
+        guard let salt = Base64.decode(saltText), salt.count == Self.saltSize else {
             throw LedgerFormatsError(.malformed, "entry salt must be base64 of \(Self.saltSize) bytes")
         }
         var fields: [EventRecord.Field] = []
@@ -356,7 +398,7 @@ public struct Entry: Hashable, Sendable {
         writer.appendString(record.owner)
         writeFields(before: "salt")
         writer.appendByte(UInt8(ascii: "\""))
-        appendBase64(salt, to: &writer.bytes)
+        Base64.append(salt, to: &writer.bytes)
         writer.appendByte(UInt8(ascii: "\""))
         writeFields(before: "seq")
         writer.appendInteger(seq)
@@ -369,29 +411,5 @@ public struct Entry: Hashable, Sendable {
         writeFields(before: nil)
         writer.appendByte(UInt8(ascii: "}"))
         return writer.bytes
-    }
-}
-
-/// Standard padded base64, written straight into the entry's buffer (Foundation's encoder
-/// would allocate a `String` per entry).
-private func appendBase64(_ data: [UInt8], to bytes: inout [UInt8]) {
-    let alphabet: StaticString = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
-    alphabet.withUTF8Buffer { table in
-        var index = 0
-        while index + 3 <= data.count {
-            let chunk = UInt32(data[index]) << 16 | UInt32(data[index + 1]) << 8 | UInt32(data[index + 2])
-            bytes.append(table[Int(chunk >> 18 & 63)])
-            bytes.append(table[Int(chunk >> 12 & 63)])
-            bytes.append(table[Int(chunk >> 6 & 63)])
-            bytes.append(table[Int(chunk & 63)])
-            index += 3
-        }
-        let rest = data.count - index
-        guard rest > 0 else { return }
-        let chunk = UInt32(data[index]) << 16 | (rest == 2 ? UInt32(data[index + 1]) << 8 : 0)
-        bytes.append(table[Int(chunk >> 18 & 63)])
-        bytes.append(table[Int(chunk >> 12 & 63)])
-        bytes.append(rest == 2 ? table[Int(chunk >> 6 & 63)] : UInt8(ascii: "="))
-        bytes.append(UInt8(ascii: "="))
     }
 }

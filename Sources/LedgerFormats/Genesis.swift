@@ -1,3 +1,4 @@
+import Codecs
 import Crypto
 import Foundation
 
@@ -118,8 +119,7 @@ public struct Genesis: Hashable, Sendable {
             throw LedgerFormatsError(code, "genesis verifierKey key ID must be 8 lowercase hex digits")
         }
         let encoded = String(parts[2])
-        guard let decoded = Data(base64Encoded: encoded), decoded.count == 33, decoded.first == 0x01,
-            decoded.base64EncodedString() == encoded
+        guard let decoded = Base64.decode(encoded), decoded.count == 33, decoded.first == 0x01
         else {
             throw LedgerFormatsError(
                 code,

@@ -1,3 +1,4 @@
+import Codecs
 internal import Crypto
 
 /// An Ed25519 public key with the name it signs notes under (C2SP signed-note, signature type
@@ -44,7 +45,7 @@ public struct NoteVerifier: Sendable, Hashable, CustomStringConvertible {
             throw LedgerFormatsError(.malformed, "verifier key ID must be 8 lowercase hex digits, found \"\(idHex.prefix(20))\"")
         }
         let claimedID = idHex.utf8.reduce(UInt32(0)) { $0 << 4 | UInt32(NoteVerifier.hexValue($1) ?? 0) }
-        guard let keyData = NoteSyntax.base64Decode(parts[2]), let type = keyData.first else {
+        guard let keyData = Base64.decode(parts[2]), let type = keyData.first else {
             throw LedgerFormatsError(.malformed, "verifier key data is not canonical standard base64")
         }
         guard type == NoteVerifier.ed25519Type else {
@@ -61,7 +62,7 @@ public struct NoteVerifier: Sendable, Hashable, CustomStringConvertible {
 
     /// The C2SP verifier key string, as published in the genesis document.
     public var verifierKey: String {
-        "\(name)+\(NoteVerifier.hex(keyID))+\(NoteSyntax.base64([NoteVerifier.ed25519Type] + publicKey))"
+        "\(name)+\(NoteVerifier.hex(keyID))+\(Base64.encode([NoteVerifier.ed25519Type] + publicKey))"
     }
 
     public var description: String { verifierKey }

@@ -1,3 +1,4 @@
+import Codecs
 /// An event's receipt: a C2SP tlog-proof (`c2sp.org/tlog-proof@v1`) whose `extra` line holds the
 /// entry's bytes, with the inclusion proof of that entry in a signed checkpoint.
 ///
@@ -83,7 +84,7 @@ public struct Receipt: Sendable, Hashable {
         guard lines.count >= 3, lines[0] == Receipt.header else {
             throw LedgerFormatsError(.malformed, "a receipt starts with the line \"\(Receipt.header)\", then extra and index lines")
         }
-        guard lines[1].hasPrefix("extra "), let entry = NoteSyntax.base64Decode(lines[1].dropFirst(6)) else {
+        guard lines[1].hasPrefix("extra "), let entry = Base64.decode(lines[1].dropFirst(6)) else {
             throw LedgerFormatsError(.malformed, "a receipt's second line must be \"extra <base64 of the entry>\"")
         }
         guard lines[2].hasPrefix("index ") else {
@@ -101,9 +102,9 @@ public struct Receipt: Sendable, Hashable {
 
     /// The receipt file's text (extension `.tlog-proof`).
     public var formatted: String {
-        var out = "\(Receipt.header)\nextra \(NoteSyntax.base64(entry))\nindex \(index)\n"
+        var out = "\(Receipt.header)\nextra \(Base64.encode(entry))\nindex \(index)\n"
         for hash in proof {
-            out += NoteSyntax.base64(hash)
+            out += Base64.encode(hash)
             out += "\n"
         }
         out += "\n"

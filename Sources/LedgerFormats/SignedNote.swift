@@ -1,3 +1,4 @@
+import Codecs
 /// Signs note texts. A protocol rather than a key type, so the node can sign with a key held in
 /// libsodium's locked memory and tests with any Ed25519 implementation; the private key never
 /// passes through this module.
@@ -35,7 +36,7 @@ public struct NoteSignature: Sendable, Hashable {
     /// The signature line without its final newline.
     public var line: String {
         let id = [24, 16, 8, 0].map { UInt8(truncatingIfNeeded: keyID >> $0) }
-        return "\u{2014} \(name) \(NoteSyntax.base64(id + signature))"
+        return "\u{2014} \(name) \(Base64.encode(id + signature))"
     }
 
     /// `name+keyID` in hex, how error messages and logs name a key.
@@ -216,7 +217,7 @@ public struct SignedNote: Sendable, Hashable {
         guard NoteVerifier.isValidName(name) else {
             throw LedgerFormatsError(.malformed, "signature key name \"\(name.prefix(60))\" is not valid")
         }
-        guard let bytes = NoteSyntax.base64Decode(rest[rest.index(after: space)...]), bytes.count > 4 else {
+        guard let bytes = Base64.decode(rest[rest.index(after: space)...]), bytes.count > 4 else {
             throw LedgerFormatsError(.malformed, "the signature by \(name) is not canonical base64 of a 4-byte key ID and a signature")
         }
         let keyID = bytes.prefix(4).reduce(UInt32(0)) { $0 << 8 | UInt32($1) }

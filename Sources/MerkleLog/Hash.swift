@@ -1,5 +1,5 @@
+import Codecs
 internal import Crypto
-internal import Foundation
 
 /// A 32-byte SHA-256 value: a leaf hash, an interior node hash or a tree root.
 ///
@@ -23,9 +23,7 @@ public struct Hash: Hashable, Sendable, CustomStringConvertible {
     /// Parses standard base64 (RFC 4648, with padding), the form checkpoints and proofs use.
     /// Only the canonical 44-character encoding of 32 bytes is accepted, so one hash has one text.
     public init?(base64 text: String) {
-        guard text.utf8.count == 44, let data = Data(base64Encoded: text), let hash = Hash(data),
-            hash.base64 == text
-        else { return nil }
+        guard text.utf8.count == 44, let bytes = Base64.decode(text), let hash = Hash(bytes) else { return nil }
         self = hash
     }
 
@@ -54,7 +52,7 @@ public struct Hash: Hashable, Sendable, CustomStringConvertible {
 
     /// Standard base64 with padding (44 characters).
     public var base64: String {
-        Swift.withUnsafeBytes(of: words) { Data($0) }.base64EncodedString()
+        Swift.withUnsafeBytes(of: words) { Base64.encode($0) }
     }
 
     public var description: String { base64 }

@@ -1,5 +1,7 @@
+import Codecs
 import Explorer
 import Foundation
+public import HSMBoundary
 public import Hummingbird
 import HummingbirdCore
 import HummingbirdTLS
@@ -7,6 +9,7 @@ public import Ledger
 import LedgerFormats
 public import Logging
 import PublicAPI
+public import PublicLog
 public import ServiceAPI
 import SignCore
 public import Sodium
@@ -31,24 +34,27 @@ public struct LedgerService: Service {
     public func run() async throws {
         ledger.start()
         defer { ledger.shutdown() }
-        let started = try await ledger.append(EventRecord(event: .nodeStart, owner: operatorID))
-        logger.info("sequencing", metadata: ["treeSize": "\(started.treeSize)", "blocks": "\(ledger.current.blockCount)"])
+        let started = try await ledger.append(EventRecord(.nodeStart, owner: operatorID))
+        logger.info("sequencing", metadata: ["treeSize": "\(started.treeSize)", "blocks": "\(ledger.head.blockCount)"])
         try? await gracefulShutdown()
-        let stopped = try await ledger.append(EventRecord(event: .nodeStop, owner: operatorID))
+        let stopped = try await ledger.append(EventRecord(.nodeStop, owner: operatorID))
         logger.info("stopping", metadata: ["treeSize": "\(stopped.treeSize)"])
     }
 }
 
-/// The node: one process that sequences, seals and serves.
-public enum Node {
+/// The node: one process that sequences, seals and serves. It is the one place that sees the
+/// ledger whole and hands each part its narrow door: the public face reads it as a
+/// `PublicLogReader`, the HSM journals through it as an `HSMJournal`, the service layer reads
+/// owners' entries as a `ServiceJournal`.
+public enum NodeServices {
     /// The public application (read-only API and explorer pages) on `host:port`.
     public static func publicApplication(
-        ledger: Ledger, host: String, port: Int, logger: Logger,
+        log: any PublicLogReader, host: String, port: Int, logger: Logger,
         onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
-    ) -> some ApplicationProtocol {
-        let api = PublicAPI(ledger: ledger)
+    ) throws -> some ApplicationProtocol {
+        let api = try PublicAPI(log: log)
         let router = api.buildRouter()
-        addExplorerRoutes(to: router, ledger: ledger)
+        addExplorerRoutes(to: router, api: api)
         return Application(
             router: router, configuration: .init(address: .hostname(host, port: port), serverName: "tamga"),
             onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? port) },
@@ -85,23 +91,24 @@ public enum Node {
     /// biometric service (a public-only node). `devBiometricKey` stands in for the CA's
     /// biometric service (`--dev` only): its public key replaces the configured one.
     public static func serviceAPI(
-        ledger: Ledger, folder: DataFolder, configuration: NodeConfiguration, devBiometricKey: Ed25519.PrivateKey? = nil
+        ledger: Ledger, hsm: any HSMBackend, configuration: NodeConfiguration,
+        devBiometricKey: Ed25519.PrivateKey? = nil
     ) throws -> ServiceAPI? {
         let serviceKey: [UInt8]
         if let devBiometricKey {
             serviceKey = devBiometricKey.publicKey
-        } else if let configured = configuration.biometricServiceKey, let bytes = Data(base64Encoded: configured) {
-            serviceKey = Array(bytes)
+        } else if let configured = configuration.biometricServiceKey, let bytes = Base64.decode(configured) {
+            serviceKey = bytes
         } else {
             return nil
         }
-        var hsm = SignCore.Configuration(biometricServiceKey: serviceKey)
-        hsm.requireTOTP = configuration.requireTOTP
-        let signCore = try SignCore(ledger: ledger, masterKey: MasterKey.load(from: folder.masterKey), configuration: hsm)
+        var policy = SignCore.Configuration(biometricServiceKey: serviceKey)
+        policy.requireTOTP = configuration.requireTOTP
+        let signCore = try SignCore(journal: ledger, backend: hsm, configuration: policy)
         var settings = ServiceAPI.Configuration(operatorID: configuration.operatorID)
         settings.operatorTokenSHA256 = configuration.operatorTokenSHA256.flatMap { bytes(hex: $0) }
         settings.devBiometricKey = devBiometricKey
-        return ServiceAPI(ledger: ledger, signCore: signCore, configuration: settings)
+        return ServiceAPI(journal: ledger, signCore: signCore, configuration: settings)
     }
 
     /// The whole node as one service group, shut down gracefully on SIGTERM and SIGINT. Without
@@ -112,8 +119,8 @@ public enum Node {
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
             .init(service: LedgerService(ledger: ledger, operatorID: configuration.operatorID, logger: logger)),
             .init(
-                service: publicApplication(
-                    ledger: ledger, host: configuration.publicHost, port: configuration.publicPort, logger: logger)),
+                service: try publicApplication(
+                    log: ledger, host: configuration.publicHost, port: configuration.publicPort, logger: logger)),
         ]
         if let service {
             services.append(.init(service: try serviceApplication(api: service, configuration: configuration, logger: logger)))
@@ -123,3 +130,6 @@ public enum Node {
     }
 
 }
+
+/// The service layer reads owners' entries and receipts from the ledger (it has them all).
+extension Ledger: ServiceJournal {}

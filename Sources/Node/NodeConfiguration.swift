@@ -1,3 +1,4 @@
+import Codecs
 import Foundation
 
 /// The node's configuration file (JSON). Every field has a default; see docs/configuration.md.
@@ -75,7 +76,7 @@ public struct NodeConfiguration: Codable, Sendable, Equatable {
 
     /// Checks the values a JSON type cannot: key lengths, hex, paired TLS files.
     public func validate(source: String = "the configuration") throws {
-        if let key = biometricServiceKey, Data(base64Encoded: key)?.count != 32 {
+        if let key = biometricServiceKey, Base64.decode(key)?.count != 32 {
             throw NodeError("\(source): biometricServiceKey must be the base64 of a 32-byte Ed25519 public key")
         }
         if let hash = operatorTokenSHA256, hash.utf8.count != 64 || !hash.utf8.allSatisfy(Self.isLowerHex) {

@@ -1,13 +1,12 @@
 import Hummingbird
-import Journal
-import Ledger
 import LedgerFormats
 import Logging
 import Prometheus
+import PublicLog
 import Synchronization
 
 /// Request counts and latencies per route, in a Prometheus registry the node may share with
-/// its other parts, plus the ledger's gauges, read fresh at every scrape.
+/// its other parts, plus the log's gauges, read fresh at every scrape.
 final class PublicMetrics: Sendable {
     let registry: PrometheusCollectorRegistry
     let clock: any LedgerClock
@@ -68,21 +67,20 @@ final class PublicMetrics: Sendable {
         histogram.record(duration)
     }
 
-    /// The Prometheus text exposition: the registry's metrics, then the ledger's.
+    /// The Prometheus text exposition: the registry's metrics, then the log's.
     func exposition(data: PublicData) throws -> [UInt8] {
         var out: [UInt8] = []
         out.reserveCapacity(16 * 1024)
         registry.emit(into: &out)
-        let ledger = data.ledger
-        let head = ledger.current
+        let head = data.log.head
         func gauge(_ name: String, _ help: String, _ value: String, labels: String = "") {
             out.append(contentsOf: "# HELP \(name) \(help)\n# TYPE \(name) gauge\n\(name)\(labels) \(value)\n".utf8)
         }
-        gauge("tamga_sequencing", "1 while the ledger sequences events, else 0.", ledger.isSequencing ? "1" : "0")
+        gauge("tamga_sequencing", "1 while the ledger sequences events, else 0.", data.log.isLive ? "1" : "0")
         gauge("tamga_tree_size", "Entries in the log at the latest signed checkpoint.", String(head.treeSize))
         // The checkpoint is signed in the batch that sets the last entry time, so that time is
-        // the checkpoint's; 0 means nothing was ever appended (the empty tree's checkpoint).
-        if let last = try ledger.store.lastTime(), last > 0 {
+        // the checkpoint's; none when nothing was ever appended (the empty tree's checkpoint).
+        if let last = head.checkpointTime?.millisecondsSinceEpoch {
             gauge(
                 "tamga_checkpoint_timestamp_seconds", "When the latest checkpoint was signed (Unix time).",
                 seconds(last))
@@ -91,8 +89,7 @@ final class PublicMetrics: Sendable {
                 seconds(max(0, clock.now() - last)))
         }
         gauge("tamga_blocks", "Daily blocks sealed.", String(head.blockCount))
-        if head.blockCount > 0 {
-            let block = try data.block(head.blockCount - 1)
+        if head.blockCount > 0, let block = try data.block(head.blockCount - 1)?.block {
             gauge("tamga_last_block_height", "Height of the newest sealed block.", String(block.height))
             gauge(
                 "tamga_last_block_end_timestamp_seconds", "End of the day the newest block closes (Unix time).",

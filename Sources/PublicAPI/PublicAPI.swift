@@ -1,31 +1,34 @@
+import Codecs
 public import Hummingbird
-public import Ledger
-import LedgerFormats
+public import LedgerFormats
 import Logging
 import MerkleLog
 public import Prometheus
+public import PublicLog
 
 /// The node's read-only public HTTP API (DESIGN.md, "Public HTTP (read-only)"): checkpoint,
 /// hash tiles, genesis, blocks, proofs, compromise notices, health and metrics.
 ///
-/// The node builds one over its ledger, lets the explorer add its pages to the router, and
-/// runs the application in its service group:
+/// The node builds one over its ledger (any `PublicLogReader`: a mirror's store serves the same
+/// way), lets the explorer add its pages to the router, and runs the application in its
+/// service group:
 ///
-///     let api = PublicAPI(ledger: ledger, registry: registry)
+///     let api = try PublicAPI(log: ledger, registry: registry)
 ///     let router = api.buildRouter()
-///     router.readOnly("/") { request, context in ... }          // the explorer's pages
+///     addExplorerRoutes(to: router, api: api)                    // the explorer's pages
 ///     let app = Application(
 ///         router: router, configuration: .init(address: .hostname("0.0.0.0", port: 8080)), logger: logger)
 ///     // ServiceGroup(services: [app, ...]) ... run
 ///
-/// Handlers read only tree hashes, signed notes, blocks, the genesis and compromise notices,
-/// never entries or owner indexes. They read the store directly on the request's task rather
-/// than through a thread pool: the reads are a few point lookups or one short range scan,
-/// mostly from LevelDB's block cache, and cheaper than the hop. Full tiles and the tree hashes
-/// proofs need are also kept in bounded in-memory caches (they never change), and the
-/// checkpoint comes from the ledger's in-memory head.
+/// Handlers can read only what `PublicLogReader` offers: tree hashes, signed notes, blocks,
+/// the genesis and compromise notices, never entries or owner indexes. They read on the
+/// request's task rather than through a thread pool: the reads are a few point lookups or one
+/// short range scan, mostly from LevelDB's block cache, and cheaper than the hop. Full tiles
+/// and the tree hashes proofs need are also kept in bounded in-memory caches (they never
+/// change), and the checkpoint comes from the reader's in-memory head.
 public struct PublicAPI: Sendable {
-    let data: PublicData
+    /// The data layer the routes read, shared with the explorer's pages (one cache).
+    package let data: PublicData
     let metrics: PublicMetrics
 
     /// - Parameters:
@@ -35,11 +38,12 @@ public struct PublicAPI: Sendable {
     ///   - tileCacheCapacity: how many full tiles (8 KiB each) to keep serialized in memory.
     ///   - hashCacheCapacity: how many tree hashes (about 100 bytes each with the map) proofs
     ///     keep in memory.
+    /// - Throws: when this machine's time zone database cannot build the genesis calendar.
     public init(
-        ledger: Ledger, registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry(),
+        log: any PublicLogReader, registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry(),
         clock: any LedgerClock = SystemClock(), tileCacheCapacity: Int = 8192, hashCacheCapacity: Int = 1 << 18
-    ) {
-        data = PublicData(ledger: ledger, tileCacheCapacity: tileCacheCapacity, hashCacheCapacity: hashCacheCapacity)
+    ) throws {
+        data = try PublicData(log: log, tileCacheCapacity: tileCacheCapacity, hashCacheCapacity: hashCacheCapacity)
         metrics = PublicMetrics(registry: registry, clock: clock)
     }
 
@@ -76,9 +80,9 @@ public struct PublicAPI: Sendable {
                 throw PublicAPIError(
                     .badRequest, "limit must be between 1 and \(PublicData.maxBlocksPerPage), not \(limit)")
             }
-            return Self.ok(
-                ByteBuffer(bytes: try data.blocksJSON(from: from, limit: limit)), type: ContentType.json,
-                cache: CacheControl.short)
+            let (end, overflow) = from.addingReportingOverflow(limit)
+            let blocks = try data.blocks(from: from, until: overflow ? .max : end)
+            return Self.ok(ByteBuffer(bytes: Self.json(blocks)), type: ContentType.json, cache: CacheControl.short)
         }
         router.readOnly("/blocks/:height") { _, context in
             let height = context.parameters.get("height") ?? ""
@@ -87,7 +91,7 @@ public struct PublicAPI: Sendable {
                     ByteBuffer(bytes: try data.latestBlockNote().note), type: ContentType.text,
                     cache: CacheControl.short)
             }
-            guard let h = parseDecimal(height[...]) else {
+            guard let h = CanonicalDecimal.parse(height) else {
                 throw PublicAPIError(
                     .badRequest, "block height must be a decimal number or \"latest\", not \(Query.quoted(height[...]))"
                 )
@@ -100,7 +104,7 @@ public struct PublicAPI: Sendable {
             switch (try query.number("index"), try query.string("hash")) {
             case (let index?, nil): leaf = .index(index)
             case (nil, let text?):
-                guard let bytes = decodeBase64URL(text), let hash = Hash(bytes) else {
+                guard let bytes = Base64.decode(text, .url), let hash = Hash(bytes) else {
                     throw PublicAPIError(
                         .badRequest,
                         "hash must be a 32-byte leaf hash in base64url without padding (43 characters), "
@@ -121,7 +125,8 @@ public struct PublicAPI: Sendable {
             }
             let cache = if case .latest = tree { CacheControl.short } else { CacheControl.immutable }
             return Self.ok(
-                ByteBuffer(bytes: try data.inclusionProof(leaf, in: tree)), type: ContentType.json, cache: cache)
+                ByteBuffer(bytes: Self.json(try data.inclusionProof(leaf, in: tree))), type: ContentType.json,
+                cache: cache)
         }
         router.readOnly("/proof/consistency") { request, _ in
             let query = Query(request)
@@ -130,12 +135,23 @@ public struct PublicAPI: Sendable {
                     .badRequest, "from=<old tree size> is required (and to=<new tree size>, by default the latest)")
             }
             let to = try query.number("to")
-            let body = ByteBuffer(bytes: try data.consistencyProof(from: from, to: to))
-            return Self.ok(body, type: ContentType.json, cache: to == nil ? CacheControl.short : CacheControl.immutable)
+            let proof = try data.consistencyProof(from: from, to: to)
+            var json = JSONWriter(capacity: 96 + proof.hashes.count * 47)
+            json.beginObject()
+            json.key("from")
+            json.number(from)
+            json.key("to")
+            json.number(proof.to)
+            json.key("hashes")
+            Self.write(proof.hashes, to: &json)
+            json.endObject()
+            return Self.ok(
+                ByteBuffer(bytes: json.bytes), type: ContentType.json,
+                cache: to == nil ? CacheControl.short : CacheControl.immutable)
         }
         router.readOnly("/compromises") { _, context in
-            let (json, skipped) = try data.compromises()
-            for name in skipped {
+            let (json, unpublished) = try data.compromises()
+            for name in unpublished {
                 context.logger.error(
                     "public API: record \(name) is not a compromise notice; not published",
                     metadata: ["expected": "{keyFingerprint, measures, time}"])
@@ -143,9 +159,9 @@ public struct PublicAPI: Sendable {
             return Self.ok(ByteBuffer(bytes: json), type: ContentType.json, cache: CacheControl.short)
         }
         router.readOnly("/health") { _, _ in
-            let head = data.ledger.current
-            let sequencing = data.ledger.isSequencing
-            var json = JSONBytes(capacity: 96)
+            let head = data.log.head
+            let sequencing = data.log.isLive
+            var json = JSONWriter(capacity: 96)
             json.beginObject()
             json.key("sequencing")
             json.bool(sequencing)
@@ -164,6 +180,64 @@ public struct PublicAPI: Sendable {
                 cache: CacheControl.none)
         }
         return router
+    }
+
+    // MARK: JSON bodies
+
+    /// `GET /blocks`: `[{"height","date","start","end","treeSize","rootHash","dayFirst",
+    /// "dayCount","dayRoot","hash"}, ...]`.
+    static func json(_ blocks: [SealedBlock]) -> [UInt8] {
+        var json = JSONWriter(capacity: 64 + blocks.count * 400)
+        json.beginArray()
+        for sealed in blocks {
+            let block = sealed.block
+            json.beginObject()
+            json.key("height")
+            json.number(block.height)
+            json.key("date")
+            json.string(block.date)
+            json.key("start")
+            json.string(BlockTime.formatInstant(block.start))
+            json.key("end")
+            json.string(BlockTime.formatInstant(block.end))
+            json.key("treeSize")
+            json.number(block.treeSize)
+            json.key("rootHash")
+            json.base64(block.rootHash)
+            json.key("dayFirst")
+            json.number(block.dayFirst)
+            json.key("dayCount")
+            json.number(block.dayCount)
+            json.key("dayRoot")
+            json.base64(block.dayRoot)
+            json.key("hash")
+            json.base64(block.hash)
+            json.endObject()
+        }
+        json.endArray()
+        return json.bytes
+    }
+
+    /// `GET /proof/inclusion`: `{"index","treeSize","leafHash","hashes"}`.
+    static func json(_ proof: PublicData.InclusionProof) -> [UInt8] {
+        var json = JSONWriter(capacity: 128 + proof.hashes.count * 47)
+        json.beginObject()
+        json.key("index")
+        json.number(proof.index)
+        json.key("treeSize")
+        json.number(proof.treeSize)
+        json.key("leafHash")
+        proof.leafHash.withUnsafeBytes { json.base64($0) }
+        json.key("hashes")
+        write(proof.hashes, to: &json)
+        json.endObject()
+        return json.bytes
+    }
+
+    private static func write(_ hashes: [Hash], to json: inout JSONWriter) {
+        json.beginArray()
+        for hash in hashes { hash.withUnsafeBytes { json.base64($0) } }
+        json.endArray()
     }
 
     // MARK: helpers
@@ -262,7 +336,7 @@ struct Query {
 
     func number(_ name: String) throws(PublicAPIError) -> UInt64? {
         guard let text = try string(name) else { return nil }
-        guard let value = parseDecimal(text) else {
+        guard let value = CanonicalDecimal.parse(text) else {
             throw PublicAPIError(
                 .badRequest, "\(name) must be a decimal number without sign or leading zeros, not \(Self.quoted(text))")
         }
@@ -277,17 +351,4 @@ struct Query {
         }
         return "\"" + String(printable) + (scalars.count > 60 ? "...\"" : "\"")
     }
-}
-
-/// A canonical decimal: digits only, no leading zero (but "0"), at most 19 digits (so below
-/// 10^19 < 2^64; tree sizes stop at 2^62).
-func parseDecimal(_ text: Substring) -> UInt64? {
-    let utf8 = text.utf8
-    guard !utf8.isEmpty, utf8.count <= 19, utf8.count == 1 || utf8.first != UInt8(ascii: "0") else { return nil }
-    var value: UInt64 = 0
-    for byte in utf8 {
-        guard byte >= UInt8(ascii: "0"), byte <= UInt8(ascii: "9") else { return nil }
-        value = value * 10 + UInt64(byte - UInt8(ascii: "0"))
-    }
-    return value
 }

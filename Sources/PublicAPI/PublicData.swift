@@ -1,25 +1,25 @@
-import Hummingbird
-import Ledger
-import LedgerFormats
-import MerkleLog
+package import Hummingbird
+package import LedgerFormats
+package import MerkleLog
+package import PublicLog
 import Synchronization
 
-/// Everything the public API publishes, as bytes: the one place that decides what is public,
-/// shared by the HTTP routes and the static export so that both give identical bytes.
+/// Everything the public side publishes, read through a `PublicLogReader` with bounded caches:
+/// the one data layer of the HTTP routes, the explorer's pages and the static export, so that
+/// all three give identical bytes and share one cached proof path.
 ///
-/// It reads only tree hashes, signed notes, blocks, the genesis and compromise notices: never
-/// an entry, an owner index or a record of another module. That is the privacy boundary of
-/// DESIGN.md ("Nothing public carries an owner identifier or any entry content").
-final class PublicData: Sendable {
-    /// Where compromise notices (R13) live among the ledger's records; each value is the
-    /// canonical JSON `{"keyFingerprint","measures","time"}`.
-    static let compromisePrefix = "compromise/"
-    static let compromiseFields: Set<String> = ["keyFingerprint", "measures", "time"]
+/// It can reach only what the reader offers (tree hashes, signed notes, blocks, the leaf
+/// index, compromise notices, the genesis): never an entry, an owner or an HSM record. That is
+/// the privacy boundary ("nothing public carries an owner identifier or any entry content"),
+/// and the compiler keeps it: this module does not depend on the ledger or the journal.
+package final class PublicData: Sendable {
     /// `GET /blocks` answers at most this many blocks, 100 unless asked.
-    static let maxBlocksPerPage: UInt64 = 1000
-    static let defaultBlocksPerPage: UInt64 = 100
+    package static let maxBlocksPerPage: UInt64 = 1000
+    package static let defaultBlocksPerPage: UInt64 = 100
 
-    let ledger: Ledger
+    package let log: any PublicLogReader
+    /// The genesis calendar: which day a height closes, for "not sealed yet" answers.
+    package let calendar: DayCalendar
     let tiles: BoundedCache<Tile, ByteBuffer>
     /// Stored tree hashes by stored-hash index, for proofs: each proof needs one hash per tree
     /// level, and the upper levels' are shared by most proofs.
@@ -29,21 +29,22 @@ final class PublicData: Sendable {
     /// Parsed blocks by height. A block's text never changes once sealed (cosignatures only add
     /// signature lines, which the parsed fields do not include), so entries never go stale;
     /// the map grows by one entry a day.
-    private let blocks: Mutex<[UInt64: Block]> = Mutex([:])
+    private let blocks: Mutex<[UInt64: SealedBlock]> = Mutex([:])
 
-    init(ledger: Ledger, tileCacheCapacity: Int, hashCacheCapacity: Int) {
-        self.ledger = ledger
+    package init(log: any PublicLogReader, tileCacheCapacity: Int, hashCacheCapacity: Int) throws(LedgerFormatsError) {
+        self.log = log
+        self.calendar = try DayCalendar(genesis: log.genesis)
         self.tiles = BoundedCache(capacity: tileCacheCapacity)
         self.hashes = BoundedCache(capacity: hashCacheCapacity)
-        self.genesis = ByteBuffer(bytes: ledger.genesis.canonicalBytes)
+        self.genesis = ByteBuffer(bytes: log.genesis.canonicalBytes)
     }
 
     // MARK: checkpoint
 
     /// The latest signed checkpoint as published, with the head it belongs to. Served from the
-    /// ledger's in-memory head: no store read.
-    func checkpoint() -> (head: Ledger.Head, body: ByteBuffer) {
-        let head = ledger.current
+    /// reader's in-memory head: no store read.
+    package func checkpoint() -> (head: LogHead, body: ByteBuffer) {
+        let head = log.head
         return checkpointCache.withLock { cache in
             // Equal notes share their text storage, so this compare is cheap on a hit.
             if let cache, cache.note == head.checkpoint { return (head, cache.body) }
@@ -58,20 +59,21 @@ final class PublicData: Sendable {
     /// The hash tile as C2SP tlog-tiles serves it, if the tree of `treeSize` leaves (default:
     /// the latest) has it. A partial tile narrower than the tree's right edge is served too: its
     /// hashes are a prefix of the level and never change.
-    func tile(_ tile: Tile, treeSize: UInt64? = nil) throws -> ByteBuffer {
+    package func tile(_ tile: Tile, treeSize: UInt64? = nil) throws -> ByteBuffer {
         // A cached full tile is in every later tree too: no need to look at the head.
         if !tile.isPartial, let cached = tiles.value(for: tile) { return cached }
-        let treeSize = treeSize ?? ledger.current.treeSize
+        let treeSize = treeSize ?? log.head.treeSize
         let nodes = treeSize >> UInt64(Tile.height * tile.level)
-        let first = tile.index << UInt64(Tile.height)
-        guard first + UInt64(tile.width) <= nodes else {
+        // `index` comes from a request path: checked so that the shift cannot drop bits.
+        let (first, overflow) = tile.index.multipliedReportingOverflow(by: UInt64(Tile.fullWidth))
+        guard !overflow, first < nodes, UInt64(tile.width) <= nodes - first else {
             throw PublicAPIError(
                 .notFound,
                 "tile \(tile.path) is beyond the current tree (size \(treeSize)): "
                     + "fetch /checkpoint and ask for the tiles it has"
             )
         }
-        let hashes = try ledger.hashes(level: Tile.height * tile.level, from: first, count: tile.width)
+        let hashes = try log.hashes(level: Tile.height * tile.level, from: first, count: tile.width)
         var data = ByteBuffer()
         data.reserveCapacity(tile.width * Hash.byteCount)
         for hash in hashes where hash.count == Hash.byteCount {
@@ -89,22 +91,22 @@ final class PublicData: Sendable {
     // MARK: blocks
 
     /// The signed note of block `height`, as published (with any cosignatures).
-    func blockNote(_ height: UInt64) throws -> [UInt8] {
-        let count = ledger.current.blockCount
-        guard height < count, let note = try ledger.blockNote(height) else {
+    package func blockNote(_ height: UInt64) throws -> [UInt8] {
+        let count = log.head.blockCount
+        guard height < count, let note = try log.blockNote(height) else {
             throw PublicAPIError(.notFound, Self.noBlock(height, count: count))
         }
         return note
     }
 
     /// The newest block's note and height.
-    func latestBlockNote() throws -> (height: UInt64, note: [UInt8]) {
-        let count = ledger.current.blockCount
+    package func latestBlockNote() throws -> (height: UInt64, note: [UInt8]) {
+        let count = log.head.blockCount
         guard count > 0 else {
             throw PublicAPIError(
                 .notFound,
-                "no block is sealed yet: block 0 closes \(ledger.genesis.startDate) "
-                    + "(\(ledger.genesis.timeZone)) after its midnight"
+                "no block is sealed yet: block 0 closes \(log.genesis.startDate) "
+                    + "(\(log.genesis.timeZone)) after its midnight"
             )
         }
         return (count - 1, try blockNote(count - 1))
@@ -116,94 +118,85 @@ final class PublicData: Sendable {
             : "block \(height) is not sealed: the latest is block \(count - 1)"
     }
 
-    /// Block `height`, parsed from the store (which the ledger verified when it wrote it).
-    func block(_ height: UInt64) throws -> Block {
+    /// Block `height` parsed, with its note as published; nil when it is not sealed yet. The
+    /// writer verified it when it sealed it; the signature is not checked again here.
+    package func block(_ height: UInt64) throws -> SealedBlock? {
         if let block = blocks.withLock({ $0[height] }) { return block }
-        let note = try blockNote(height)
-        let block = try Block(text: SignedNote(parsing: note).text)
-        blocks.withLock { $0[height] = block }
-        return block
+        guard height < log.head.blockCount, let bytes = try log.blockNote(height) else { return nil }
+        let note = try SignedNote(parsing: bytes)
+        let sealed = SealedBlock(block: try Block(text: note.text), note: note.formatted)
+        blocks.withLock { $0[height] = sealed }
+        return sealed
     }
 
-    /// `GET /blocks?from=H&limit=N`: the explorer's list, ascending from `from`.
-    func blocksJSON(from: UInt64, limit: UInt64) throws -> [UInt8] {
-        let count = ledger.current.blockCount
-        let end = from >= count ? from : min(count, from + limit)
-        var json = JSONBytes(capacity: 64 + Int(end - from) * 400)
-        json.beginArray()
-        for height in from..<end {
-            Self.write(try block(height), to: &json)
+    /// A sealed block below the head that is not in the store: the store is damaged.
+    private func sealedBlock(_ height: UInt64, below count: UInt64) throws -> SealedBlock {
+        guard let sealed = try block(height) else {
+            throw PublicAPIError(.storage, "block \(height) is missing below the latest block \(count - 1)")
         }
-        json.endArray()
-        return json.bytes
+        return sealed
     }
 
-    static func write(_ block: Block, to json: inout JSONBytes) {
-        json.beginObject()
-        json.key("height")
-        json.number(block.height)
-        json.key("date")
-        json.string(block.date)
-        json.key("start")
-        json.string(rfc3339(seconds: block.start))
-        json.key("end")
-        json.string(rfc3339(seconds: block.end))
-        json.key("treeSize")
-        json.number(block.treeSize)
-        json.key("rootHash")
-        json.base64(block.rootHash)
-        json.key("dayFirst")
-        json.number(block.dayFirst)
-        json.key("dayCount")
-        json.number(block.dayCount)
-        json.key("dayRoot")
-        json.base64(block.dayRoot)
-        json.key("hash")
-        json.base64(block.hash)
-        json.endObject()
+    /// Blocks `[from, until)` that are sealed, ascending.
+    package func blocks(from: UInt64, until: UInt64) throws -> [SealedBlock] {
+        let count = log.head.blockCount
+        let end = min(until, count)
+        guard from < end else { return [] }
+        return try (from..<end).map { try sealedBlock($0, below: count) }
     }
 
-    /// `2026-11-23T19:00:00Z`, as the block's `date` line writes it. A parsed block's instants
-    /// lie within the years 0001...9999 (`Timestamp` starts at 1970, so it cannot format a day
-    /// that opened before it); the civil date is Howard Hinnant's `civil_from_days`.
-    static func rfc3339(seconds: Int64) -> String {
-        let days = seconds >= 0 ? seconds / 86_400 : (seconds - 86_399) / 86_400
-        let second = seconds - days * 86_400
-        let z = days + 719_468
-        let era = (z >= 0 ? z : z - 146_096) / 146_097
-        let dayOfEra = z - era * 146_097
-        let yearOfEra = (dayOfEra - dayOfEra / 1460 + dayOfEra / 36_524 - dayOfEra / 146_096) / 365
-        let dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100)
-        let mp = (5 * dayOfYear + 2) / 153
-        let day = dayOfYear - (153 * mp + 2) / 5 + 1
-        let month = mp < 10 ? mp + 3 : mp - 9
-        let year = yearOfEra + era * 400 + (month <= 2 ? 1 : 0)
-        func pad(_ value: Int64, _ width: Int) -> String {
-            let digits = String(value)
-            return String(repeating: "0", count: max(0, width - digits.count)) + digits
+    /// The block whose day holds leaf `index`, or nil while that day is still open: blocks'
+    /// day ranges are contiguous and ascending, so a binary search over heights finds it.
+    package func block(containing index: UInt64, blockCount: UInt64) throws -> SealedBlock? {
+        var low: UInt64 = 0
+        var high = blockCount
+        while low < high {
+            let middle = low + (high - low) / 2
+            let candidate = try sealedBlock(middle, below: blockCount)
+            if index < candidate.block.dayFirst {
+                high = middle
+            } else if index >= candidate.block.treeSize {
+                low = middle + 1
+            } else {
+                return candidate
+            }
         }
-        return "\(pad(year, 4))-\(pad(month, 2))-\(pad(day, 2))T"
-            + "\(pad(second / 3600, 2)):\(pad(second / 60 % 60, 2)):\(pad(second % 60, 2))Z"
+        return nil
+    }
+
+    /// The day block `height` closes, for "not sealed yet" messages; nil beyond the calendar.
+    package func day(atHeight height: UInt64) -> DayCalendar.Day? {
+        guard let height = Int64(exactly: height) else { return nil }
+        return try? calendar.day(atHeight: height)
     }
 
     // MARK: proofs
 
     /// Which leaf an inclusion proof is for.
-    enum Leaf {
+    package enum Leaf: Sendable {
         case index(UInt64)
         case hash(Hash)
     }
 
     /// Which tree an inclusion proof is against.
-    enum TreeSize {
+    package enum TreeSize: Sendable {
         case latest
         case size(UInt64)
         case block(UInt64)
     }
 
-    /// `{"index","treeSize","leafHash","hashes"}`.
-    func inclusionProof(_ leaf: Leaf, in tree: TreeSize) throws -> [UInt8] {
-        let latest = ledger.current.treeSize
+    package struct InclusionProof: Sendable {
+        package let index: UInt64
+        package let treeSize: UInt64
+        package let leafHash: Hash
+        /// The RFC 9162 audit path, the leaf's sibling first.
+        package let hashes: [Hash]
+    }
+
+    /// The inclusion proof of a leaf, by index or leaf hash, in the latest tree, a tree size or
+    /// a block's tree.
+    package func inclusionProof(_ leaf: Leaf, in tree: TreeSize) throws -> InclusionProof {
+        let latest = log.head.treeSize
         let size: UInt64
         switch tree {
         case .latest: size = latest
@@ -212,7 +205,11 @@ final class PublicData: Sendable {
                 throw PublicAPIError(.badRequest, "size \(s) is beyond the latest checkpoint (size \(latest))")
             }
             size = s
-        case .block(let height): size = try block(height).treeSize
+        case .block(let height):
+            guard let block = try block(height) else {
+                throw PublicAPIError(.notFound, Self.noBlock(height, count: log.head.blockCount))
+            }
+            size = block.block.treeSize
         }
         let index: UInt64
         let leafHash: Hash
@@ -229,7 +226,7 @@ final class PublicData: Sendable {
             }
             leafHash = hash
         case .hash(let hash):
-            guard let i = try ledger.seq(forLeafHash: hash) else {
+            guard let i = try log.leafIndex(of: hash) else {
                 throw PublicAPIError(.notFound, "no entry of this log has leaf hash \(hash.base64)")
             }
             guard i < size else {
@@ -240,26 +237,15 @@ final class PublicData: Sendable {
             index = i
             leafHash = hash
         }
-        // The checks above are the ledger's own (index < size <= latest), so MerkleLog builds the
-        // proof directly, through the hash cache.
+        // The checks above are the reader's own (index < size <= latest), so MerkleLog builds
+        // the proof directly, through the hash cache.
         let proof = try MerkleTree.inclusionProof(index: index, size: size, reader: hashReader)
-        var json = JSONBytes(capacity: 128 + proof.count * 47)
-        json.beginObject()
-        json.key("index")
-        json.number(index)
-        json.key("treeSize")
-        json.number(size)
-        json.key("leafHash")
-        json.base64(leafHash)
-        json.key("hashes")
-        writeHashes(proof, to: &json)
-        json.endObject()
-        return json.bytes
+        return InclusionProof(index: index, treeSize: size, leafHash: leafHash, hashes: proof)
     }
 
-    /// `{"from","to","hashes"}` for 0 < from <= to <= the latest size.
-    func consistencyProof(from: UInt64, to: UInt64?) throws -> [UInt8] {
-        let latest = ledger.current.treeSize
+    /// The consistency proof for 0 < from <= to <= the latest size (default: the latest).
+    package func consistencyProof(from: UInt64, to: UInt64?) throws -> (to: UInt64, hashes: [Hash]) {
+        let latest = log.head.treeSize
         let to = to ?? latest
         guard from > 0 else {
             throw PublicAPIError(.badRequest, "from must be at least 1: a proof from the empty tree proves nothing")
@@ -270,55 +256,43 @@ final class PublicData: Sendable {
         guard to <= latest else {
             throw PublicAPIError(.badRequest, "to (\(to)) is beyond the latest checkpoint (size \(latest))")
         }
-        let proof = try MerkleTree.consistencyProof(size1: from, size2: to, reader: hashReader)
-        var json = JSONBytes(capacity: 96 + proof.count * 47)
-        json.beginObject()
-        json.key("from")
-        json.number(from)
-        json.key("to")
-        json.number(to)
-        json.key("hashes")
-        writeHashes(proof, to: &json)
-        json.endObject()
-        return json.bytes
+        return (to, try MerkleTree.consistencyProof(size1: from, size2: to, reader: hashReader))
     }
 
-    var hashReader: CachedHashReader<StoreHashReader> {
-        CachedHashReader(cache: hashes, store: StoreHashReader(ledger.store))
-    }
-
-    private func writeHashes(_ hashes: [Hash], to json: inout JSONBytes) {
-        json.beginArray()
-        for hash in hashes { json.base64(hash) }
-        json.endArray()
+    var hashReader: CachedHashReader {
+        CachedHashReader(cache: hashes, store: log)
     }
 
     // MARK: compromise notices
 
-    /// Every compromise notice, in record-name order. A record that is not exactly the notice
-    /// object is left out rather than published: nothing else may leak through this route.
-    func compromises() throws -> (json: [UInt8], skipped: [String]) {
-        var json = JSONBytes(capacity: 1024)
-        var skipped: [String] = []
+    /// `GET /compromises`: every notice, oldest first, as a JSON array of the stored canonical
+    /// objects; and the names of stored records that are not exactly a notice (left out rather
+    /// than published: nothing else may leak this way), for the operator's log.
+    package func compromises() throws -> (json: [UInt8], unpublished: [String]) {
+        let (notices, unpublished) = try log.compromiseNotices()
+        var json = JSONWriter(capacity: 64 + notices.count * 256)
         json.beginArray()
-        for (name, value) in try ledger.records(prefix: Self.compromisePrefix) {
-            guard case .object(let fields) = try? JSONValue(parsingCanonical: value),
-                Set(fields.keys) == Self.compromiseFields
-            else {
-                skipped.append(name)
-                continue
-            }
-            json.raw(value)
-        }
+        for notice in notices { json.raw(notice.canonicalBytes) }
         json.endArray()
-        return (json.bytes, skipped)
+        return (json.bytes, unpublished)
+    }
+
+    /// Every notice, newest first (the explorer's order).
+    package func notices() throws -> [CompromiseNotice] {
+        try log.compromiseNotices().notices.sorted { $0.time > $1.time }
     }
 }
 
-/// Reads stored tree hashes through the cache, asking the store only for the misses, in one call.
-struct CachedHashReader<Store: HashReader>: HashReader {
+/// A block with its signed note as published.
+package struct SealedBlock: Sendable {
+    package let block: Block
+    package let note: String
+}
+
+/// Reads stored tree hashes through the cache, asking the log only for the misses, in one call.
+struct CachedHashReader: HashReader {
     let cache: BoundedCache<Int64, Hash>
-    let store: Store
+    let store: any HashReader
 
     func readHashes(_ indexes: [Int64]) throws -> [Hash] {
         let cached = cache.values(for: indexes)

@@ -1,7 +1,8 @@
 import Foundation
 import Hummingbird
-public import Ledger
+import LedgerFormats
 import MerkleLog
+public import PublicLog
 
 /// Writes the public API as plain files under the same paths as its HTTP routes (`checkpoint`,
 /// `genesis`, `tile/...`, `blocks/<h>`, `blocks/latest`, `compromises`), so that any static web
@@ -25,9 +26,14 @@ public enum StaticExport {
         public let kept: Int
     }
 
-    public static func write(ledger: Ledger, to directory: String) throws(PublicAPIError) -> Summary {
+    public static func write(log: any PublicLogReader, to directory: String) throws(PublicAPIError) -> Summary {
         var writer = Writer(root: directory)
-        let data = PublicData(ledger: ledger, tileCacheCapacity: 0, hashCacheCapacity: 0)
+        let data: PublicData
+        do {
+            data = try PublicData(log: log, tileCacheCapacity: 0, hashCacheCapacity: 0)
+        } catch {
+            throw PublicAPIError(.export, "static export to \(directory) failed: \(error.message)")
+        }
         // One head for the whole export: the tiles, blocks and checkpoint all describe it.
         let (head, checkpoint) = data.checkpoint()
         do {

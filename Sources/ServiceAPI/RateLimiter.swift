@@ -1,4 +1,4 @@
-import Ledger
+import LedgerFormats
 import Synchronization
 
 /// A token bucket's settings: `perMinute` tokens refill evenly over a minute, at most `burst`

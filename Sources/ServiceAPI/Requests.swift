@@ -1,3 +1,4 @@
+import Codecs
 import Foundation
 import Hummingbird
 import LedgerFormats
@@ -71,13 +72,13 @@ enum Body {
 /// Field checks with CSC-style messages ("Invalid parameter X: ...").
 enum Field {
     static func base64(_ text: String, _ name: String, count: Int? = nil) throws -> [UInt8] {
-        guard let data = Data(base64Encoded: text) else {
-            throw ServiceAPIError(.invalidRequest, "Invalid parameter \(name): not standard base64")
+        guard let data = Base64.decode(text) else {
+            throw ServiceAPIError(.invalidRequest, "Invalid parameter \(name): not canonical standard base64")
         }
         if let count, data.count != count {
             throw ServiceAPIError(.invalidRequest, "Invalid parameter \(name): \(data.count) bytes, expected \(count)")
         }
-        return Array(data)
+        return data
     }
 
     static func hex(_ text: String, _ name: String, count: Int) throws -> [UInt8] {

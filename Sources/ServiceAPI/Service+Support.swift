@@ -1,12 +1,11 @@
+import Codecs
 import Crypto
 import Foundation
 import Hummingbird
-import Ledger
 import LedgerFormats
 import Logging
 import SignCore
 import Sodium
-import Synchronization
 
 extension Service {
     // MARK: keys and limits
@@ -53,7 +52,7 @@ extension Service {
             // Only an owner's own bucket is journaled against that owner: an address over its limit
             // may name any owner, and must neither flood the journal nor blame someone else.
             if let owner, kind == "owner" {
-                await journalRateLimit(owner: owner, keyID: keyID, purpose: purpose, kind: kind)
+                await core.recordRateLimited(owner: owner, keyID: keyID, purpose: purpose, limit: kind)
             }
             let seconds = Int(max(1, (wait + 999) / 1000))
             throw ServiceAPIError(
@@ -61,25 +60,6 @@ extension Service {
                 "too many requests for this \(kind) (at most \(limiter.limit.perMinute) a minute); "
                     + "retry in \(seconds) s",
                 retryAfter: seconds)
-        }
-    }
-
-    private func journalRateLimit(owner: String, keyID: String?, purpose: String, kind: String) async {
-        let now = clock.now()
-        let due = limitJournaled.withLock { table in
-            if let last = table[owner], now - last < 60_000 { return false }
-            if table.count >= 100_000 { table = table.filter { now - $0.value < 60_000 } }
-            table[owner] = now
-            return true
-        }
-        guard due else { return }
-        var fields: [String: FieldValue] = [
-            "reason": .string("rate-limited"), "purpose": .string(purpose), "limit": .string(kind),
-        ]
-        if let keyID { fields["key"] = .string(keyID) }
-        // A failure to journal does not let the request through: it is refused all the same.
-        if let record = try? EventRecord(event: .authFail, owner: owner, fields: fields) {
-            _ = try? await ledger.append(record)
         }
     }
 
@@ -129,7 +109,7 @@ extension Service {
 
     func keyJSON(_ key: KeyInfo, created: Bool) throws -> JSONText {
         var members: [(String, JSONText)] = [
-            ("keyID", .string(key.id)), ("publicKey", .string(Data(key.publicKey).base64EncodedString())),
+            ("keyID", .string(key.id)), ("publicKey", .string(Base64.encode(key.publicKey))),
             ("fingerprint", .string(key.fingerprint)), ("algorithm", .string(key.algorithm)),
             ("state", .string(key.state.rawValue)),
         ]
@@ -177,16 +157,10 @@ extension Service {
         let values = request.uri.queryParameters.getAll(name)
         guard values.count <= 1 else { throw ServiceAPIError(.invalidRequest, "Invalid parameter \(name): given twice") }
         guard let text = values.first else { return nil }
-        guard let value = decimal(text) else {
+        guard let value = CanonicalDecimal.parse(text) else {
             throw ServiceAPIError(.invalidRequest, "Invalid parameter \(name): a decimal number")
         }
         return value
     }
 
-    static func decimal(_ text: String) -> UInt64? {
-        guard !text.isEmpty, text.utf8.count <= 19, text.utf8.allSatisfy({ (0x30...0x39).contains($0) }),
-            text.utf8.count == 1 || text.utf8.first != 0x30
-        else { return nil }
-        return UInt64(text)
-    }
 }

@@ -1,18 +1,18 @@
+import Codecs
 import Crypto
 import Foundation
 import Hummingbird
-import Ledger
 import LedgerFormats
 import Logging
 import MerkleLog
+import PublicLog
 import SignCore
 import Sodium
-import Synchronization
 
 /// The handlers behind `ServiceAPI`'s routes, with the state they share: sessions and rate
 /// limiters (in memory: a restart resets both, which is safe).
 final class Service: Sendable {
-    let ledger: Ledger
+    let journal: any ServiceJournal
     let core: SignCore
     let configuration: ServiceAPI.Configuration
     let clock: any LedgerClock
@@ -20,9 +20,6 @@ final class Service: Sendable {
     let ownerLimiter: RateLimiter
     let addressLimiter: RateLimiter
     let challengeLimiter: RateLimiter
-    /// When each owner's last rate-limited `auth.fail` was journaled: at most one a minute, so a
-    /// flood cannot flood the journal.
-    let limitJournaled = Mutex<[String: Int64]>([:])
 
     static let sha256OID = "2.16.840.1.101.3.4.2.1"
     static let ed25519OID = "1.3.101.112"
@@ -32,8 +29,8 @@ final class Service: Sendable {
     /// Entries one cabinet page may read before it returns what it found with a `next` cursor.
     static let maxScan = 5000
 
-    init(ledger: Ledger, core: SignCore, configuration: ServiceAPI.Configuration, clock: any LedgerClock) {
-        self.ledger = ledger
+    init(journal: any ServiceJournal, core: SignCore, configuration: ServiceAPI.Configuration, clock: any LedgerClock) {
+        self.journal = journal
         self.core = core
         self.configuration = configuration
         self.clock = clock
@@ -116,7 +113,7 @@ final class Service: Sendable {
                     "cert",
                     .object([
                         ("status", .string(expired ? "expired" : key.state == .compromised ? "revoked" : "valid")),
-                        ("certificates", .array([.string(Data(certificate).base64EncodedString())])),
+                        ("certificates", .array([.string(Base64.encode(certificate))])),
                     ])
                 ))
         }
@@ -132,7 +129,7 @@ final class Service: Sendable {
             (
                 "tamga",
                 .object([
-                    ("publicKey", .string(Data(key.publicKey).base64EncodedString())),
+                    ("publicKey", .string(Base64.encode(key.publicKey))),
                     ("fingerprint", .string(key.fingerprint)), ("state", .string(key.state.rawValue)),
                 ])
             ))
@@ -184,7 +181,7 @@ final class Service: Sendable {
         let hashes = try Self.hashes(body.hashes)
         let key = try key(body.credentialID, csc: true)
         let signatures = try await core.sign(keyID: key.id, owner: key.owner, sad: body.sad, hashes: hashes)
-        return Self.json(.object([("signatures", .array(signatures.map { .string(Data($0).base64EncodedString()) }))]))
+        return Self.json(.object([("signatures", .array(signatures.map { .string(Base64.encode($0)) }))]))
     }
 
     struct SignDocBody: Decodable {
@@ -211,7 +208,7 @@ final class Service: Sendable {
         let key = try key(body.credentialID, csc: true)
         let signatures = try await core.sign(keyID: key.id, owner: key.owner, sad: body.sad, documents: documents)
         return Self.json(
-            .object([("SignatureObject", .array(signatures.map { .string(Data($0).base64EncodedString()) }))]))
+            .object([("SignatureObject", .array(signatures.map { .string(Base64.encode($0)) }))]))
     }
 
     // MARK: owner routes
@@ -219,7 +216,7 @@ final class Service: Sendable {
     func transportKey() -> Response {
         Self.json(
             .object([
-                ("transportKey", .string(Data(core.transportPublicKey).base64EncodedString())),
+                ("transportKey", .string(Base64.encode(core.transportPublicKey))),
                 ("algorithm", .string("crypto_box_seal")),
             ]))
     }
@@ -236,7 +233,7 @@ final class Service: Sendable {
         let challenge = try core.challenge(owner: body.owner)
         return Self.json(
             .object([
-                ("challenge", .string(Data(challenge.bytes).base64EncodedString())),
+                ("challenge", .string(Base64.encode(challenge.bytes))),
                 ("expiresAt", .string(try Self.time(challenge.expiresAt))),
             ]))
     }
@@ -339,25 +336,23 @@ final class Service: Sendable {
         var exhausted = false
         scan: while found.count < limit, scanned < Self.maxScan {
             let batch = min(256, Self.maxScan - scanned)
-            let seqs = try read { try ledger.seqs(owner: owner, before: cursor, limit: batch) }
+            let seqs = try read { try journal.seqs(owner: owner, before: cursor, limit: batch) }
             for seq in seqs {
                 scanned += 1
                 cursor = seq
-                guard let bytes = try read({ try ledger.entry(seq) }) else { continue }  // pruned (retention)
+                guard let bytes = try read({ try journal.entry(seq) }) else { continue }  // pruned (retention)
                 let entry: Entry
                 do {
                     entry = try Entry(parsing: bytes)
                 } catch {
                     throw ServiceAPIError(.serverError, "journal entry \(seq) does not parse: \(error.message)")
                 }
-                guard entry.event == .keyUse, case .string(let keyID)? = entry.record[field: "key"],
-                    case .string(let doc)? = entry.record[field: "doc"]
-                else { continue }
-                let algorithm: String = if case .string(let alg)? = entry.record[field: "alg"] { alg } else { "" }
+                guard case .keyUse(let keyID, let document, let algorithm)? = JournalEvent(entry.record) else { continue }
                 found.append(
                     .object([
                         ("seq", .integer(entry.seq)), ("time", .string(entry.time.rfc3339Milliseconds)),
-                        ("keyID", .string(keyID)), ("documentHash", .string(doc)), ("algorithm", .string(algorithm)),
+                        ("keyID", .string(keyID)), ("documentHash", .string(hex(document))),
+                        ("algorithm", .string(algorithm)),
                         ("receipt", .string("/owner/v1/receipts/\(seq)")),
                     ]))
                 if found.count == limit { break scan }
@@ -376,12 +371,12 @@ final class Service: Sendable {
         let owner = try sessionOwner(request)
         let text = context.parameters.get("seq") ?? ""
         let notFound = ServiceAPIError(.unknownObject, "the session's owner has no event \(text)")
-        guard let seq = Self.decimal(text) else {
+        guard let seq = CanonicalDecimal.parse(text) else {
             throw ServiceAPIError(.invalidRequest, "Invalid parameter seq: a decimal event number")
         }
-        guard seq < ledger.current.treeSize, let bytes = try read({ try ledger.entry(seq) }) else { throw notFound }
+        guard seq < journal.head.treeSize, let bytes = try read({ try journal.entry(seq) }) else { throw notFound }
         guard let entry = try? Entry(parsing: bytes), entry.owner == owner else { throw notFound }
-        let receipt = try read { try ledger.receipt(seq: seq) }
+        let receipt = try read { try journal.receipt(seq: seq) }
         return Response(
             status: .ok, headers: [.contentType: "text/plain; charset=utf-8", .cacheControl: "no-store"],
             body: ResponseBody(byteBuffer: ByteBuffer(string: receipt.formatted)))
@@ -419,12 +414,12 @@ final class Service: Sendable {
 
     func status(_ request: Request) throws -> Response {
         try checkOperator(request)
-        let head = ledger.current
+        let head = journal.head
         return Self.json(
             .object([
                 ("treeSize", .integer(Int64(head.treeSize))),
-                ("rootHash", .string(Data(head.rootHash.bytes).base64EncodedString())),
-                ("blocks", .integer(Int64(head.blockCount))), ("sequencing", .bool(ledger.isSequencing)),
+                ("rootHash", .string(Base64.encode(head.rootHash.bytes))),
+                ("blocks", .integer(Int64(head.blockCount))), ("sequencing", .bool(journal.isSequencing)),
             ]))
     }
 
@@ -447,8 +442,8 @@ final class Service: Sendable {
             score: body.score ?? 1000, result: body.result ?? "match", serviceKey: serviceKey)
         return Self.json(
             .object([
-                ("payload", .string(Data(assertion.payload).base64EncodedString())),
-                ("signature", .string(Data(assertion.signature).base64EncodedString())),
+                ("payload", .string(Base64.encode(assertion.payload))),
+                ("signature", .string(Base64.encode(assertion.signature))),
             ]))
     }
 }

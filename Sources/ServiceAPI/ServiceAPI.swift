@@ -1,8 +1,7 @@
 import Crypto
 import Foundation
 public import Hummingbird
-public import Ledger
-import LedgerFormats
+public import LedgerFormats
 import Logging
 public import SignCore
 public import Sodium
@@ -11,13 +10,14 @@ public import Sodium
 /// cabinet, operator actions. It runs on its own listener, loopback by default, never on the
 /// public one. The node builds the router and runs it in its own `Application`:
 ///
-///     let api = ServiceAPI(ledger: ledger, signCore: core, configuration: configuration)
+///     let api = ServiceAPI(journal: ledger, signCore: core, configuration: configuration)
 ///     let app = Application(
 ///         router: api.buildRouter(), configuration: .init(address: .hostname("127.0.0.1", port: 8081)),
 ///         logger: logger)
 ///
-/// Routes, factors, errors and limits are in docs/service-api.md. Every refusal SignCore makes is
-/// journaled by SignCore; this module adds only the `auth.fail` of a rate-limited request.
+/// Routes, factors, errors and limits are in docs/service-api.md. This module journals nothing
+/// itself: every event, including the `auth.fail` of a rate-limited request, goes through
+/// SignCore, and it reads the journal only through `ServiceJournal`.
 public struct ServiceAPI: Sendable {
     public struct Configuration: Sendable {
         /// Who operator actions are journaled as (`owner` of node-level events).
@@ -48,9 +48,10 @@ public struct ServiceAPI: Sendable {
     let service: Service
 
     public init(
-        ledger: Ledger, signCore: SignCore, configuration: Configuration, clock: any LedgerClock = SystemClock()
+        journal: any ServiceJournal, signCore: SignCore, configuration: Configuration,
+        clock: any LedgerClock = SystemClock()
     ) {
-        service = Service(ledger: ledger, core: signCore, configuration: configuration, clock: clock)
+        service = Service(journal: journal, core: signCore, configuration: configuration, clock: clock)
     }
 
     public func buildRouter() -> Router<ServiceRequestContext> {

@@ -1,6 +1,6 @@
+import Codecs
 import Crypto
 import Foundation
-import Ledger
 import LedgerFormats
 import Sodium
 import Synchronization

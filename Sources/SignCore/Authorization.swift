@@ -1,7 +1,8 @@
+import Codecs
 import Crypto
 import Foundation
 import GOST28147
-import Ledger
+import HSMBoundary
 import LedgerFormats
 import Sodium
 import Synchronization
@@ -33,9 +34,28 @@ extension SignCore {
         } catch {
             throw SignCoreError(.internalError, "cannot encode the consent record: \(error)")
         }
-        try await journal(
-            .consent, owner: owner, ["terms": .string(consent.terms)], records: [.put(RecordName.consent(owner), value)]
-        )
+        try await journal(.consent(terms: termsHash), owner: owner, records: [.put(RecordName.consent(owner), value)])
+    }
+
+    /// A request in `owner`'s name that the service layer refused by its rate limit (`limit`
+    /// names the bucket) before any factor was checked: journaled as `auth.fail` with reason
+    /// `rate-limited`, at most once a minute per owner, so a flood neither floods the journal nor
+    /// slows the owner's own signing. The caller refuses the request whatever happens here (a
+    /// journal that fails lets nothing through). `keyID`, if given, must be one of the owner's
+    /// keys: the service layer looked it up.
+    public func recordRateLimited(owner: String, keyID: String?, purpose: String, limit: String) async {
+        let now = clock.now()
+        let due = volatile.withLock { state in
+            if let last = state.rateLimited[owner], now - last < Volatile.rateLimitInterval { return false }
+            if state.rateLimited.count >= Self.maxPendingChallenges {
+                state.rateLimited = state.rateLimited.filter { now - $0.value < Volatile.rateLimitInterval }
+            }
+            state.rateLimited[owner] = now
+            return true
+        }
+        guard due else { return }
+        _ = try? await journal(
+            .authFail(key: keyID, purpose: purpose, reason: "rate-limited", failures: nil, limit: limit), owner: owner)
     }
 
     /// Creates a key inside the HSM (R4, R6): needs a recorded consent, a biometric
@@ -46,9 +66,11 @@ extension SignCore {
         let now = clock.now()
         let challengeValid = volatile.withLock { $0.consumeChallenge(factors.challenge, owner: owner, now: now) }
         func refuse(_ reason: String, _ error: SignCoreError) async -> SignCoreError {
-            await refusal(.authFail, owner: owner, keyID: nil, purpose: Purpose.create.rawValue, reason: reason, error)
+            await refusal(
+                .authFail(key: nil, purpose: Purpose.create.rawValue, reason: reason, failures: nil, limit: nil),
+                owner: owner, error)
         }
-        guard try readRecords({ try ledger.record(RecordName.consent(owner)) }) != nil else {
+        guard try readRecords({ try journal.record(RecordName.consent(owner)) }) != nil else {
             throw await refuse(
                 "no-consent",
                 SignCoreError(
@@ -76,8 +98,7 @@ extension SignCore {
         let salt = Sodium.randomBytes(Argon2id.saltLength)
         let parameters = configuration.argon2
         let secrets = try KeyWrapping.secrets(
-            stretched: try await stretch(password, salt: salt, parameters: parameters), masterKey: masterKey,
-            keyID: keyID)
+            stretched: try await stretch(password, salt: salt, parameters: parameters), backend: backend, keyID: keyID)
         let (publicKey, wrappedSeed) = try inHSM("generate the key") {
             let key = try Ed25519.PrivateKey()
             return (
@@ -95,8 +116,7 @@ extension SignCore {
                 argon2: parameters, verifier: secrets.verifier.withBytes { Data($0) }),
             failures: 0)
         try await journal(
-            .keyCreate, owner: owner,
-            ["key": .string(keyID), "alg": .string(Self.algorithm), "fingerprint": .string(fingerprint)],
+            .keyCreate(key: keyID, algorithm: Self.algorithm, fingerprint: fingerprint), owner: owner,
             records: [try put(record), .put(RecordName.ownerKey(owner, keyID), [])])
         return record.info
     }
@@ -109,7 +129,9 @@ extension SignCore {
         let now = clock.now()
         let challengeValid = volatile.withLock { $0.consumeChallenge(factors.challenge, owner: owner, now: now) }
         func refuse(_ reason: String, _ error: SignCoreError) async -> SignCoreError {
-            await refusal(.authFail, owner: owner, keyID: keyID, purpose: purpose.rawValue, reason: reason, error)
+            await refusal(
+                .authFail(key: keyID, purpose: purpose.rawValue, reason: reason, failures: nil, limit: nil), owner: owner,
+                error)
         }
         guard var record = try loadKey(keyID) else { throw await refuse("unknown-key", Self.notFound(keyID)) }
         // Another owner's key is "not found": its existence is not confirmed to strangers.
@@ -118,9 +140,7 @@ extension SignCore {
         if record.failures >= configuration.maxFailures {
             // The key.lock after the last auth.fail was not written (a crash between the two): write it now.
             record.state = .locked
-            try await journal(
-                .keyLock, owner: owner, ["key": .string(keyID), "failures": .integer(Int64(record.failures))],
-                records: [try put(record)])
+            try await journal(.keyLock(key: keyID, failures: record.failures), owner: owner, records: [try put(record)])
             throw Self.lockedError(keyID)
         }
         guard challengeValid else { throw await refuse("challenge", Self.challengeError) }
@@ -151,7 +171,7 @@ extension SignCore {
 
         let secrets = try KeyWrapping.secrets(
             stretched: try await stretch(password, salt: Array(wrapping.salt), parameters: wrapping.argon2),
-            masterKey: masterKey, keyID: keyID)
+            backend: backend, keyID: keyID)
         guard Sodium.constantTimeEqual(secrets.verifier, Array(wrapping.verifier)) else {
             throw await countFailure(
                 record, reason: "password", purpose: purpose, SignCoreError(.invalidPassword, "the password is wrong"))
@@ -179,9 +199,7 @@ extension SignCore {
             (record.wrapping, kek) = try await rewrap(record, kek: kek, password: password, parameters: target)
         }
         try await journal(
-            .authOK, owner: owner,
-            ["key": .string(keyID), "purpose": .string(purpose.rawValue), "factors": .string(factorNames)],
-            records: [try put(record)])
+            .authOK(key: keyID, purpose: purpose.rawValue, factors: factorNames), owner: owner, records: [try put(record)])
         return Authenticated(record: record, kek: kek)
     }
 
@@ -193,7 +211,7 @@ extension SignCore {
         guard let old = record.wrapping else { throw Self.damaged(record.id) }
         let salt = Sodium.randomBytes(Argon2id.saltLength)
         let secrets = try KeyWrapping.secrets(
-            stretched: try await stretch(password, salt: salt, parameters: parameters), masterKey: masterKey,
+            stretched: try await stretch(password, salt: salt, parameters: parameters), backend: backend,
             keyID: record.id)
         let wrapped = try inHSM("re-wrap the key") {
             let seed = try KeyWrapping.unwrap(old, kek: kek, publicKey: record.publicKey).seed()
@@ -215,12 +233,8 @@ extension SignCore {
         record.failures += 1
         do {
             try await journal(
-                .authFail, owner: record.owner,
-                [
-                    "key": .string(record.id), "reason": .string(reason), "purpose": .string(purpose.rawValue),
-                    "failures": .integer(Int64(record.failures)),
-                ],
-                records: [try put(record)])
+                .authFail(key: record.id, purpose: purpose.rawValue, reason: reason, failures: record.failures, limit: nil),
+                owner: record.owner, records: [try put(record)])
             let left = configuration.maxFailures - record.failures
             guard left <= 0 else {
                 return SignCoreError(
@@ -228,9 +242,7 @@ extension SignCore {
             }
             record.state = .locked
             try await journal(
-                .keyLock, owner: record.owner,
-                ["key": .string(record.id), "failures": .integer(Int64(record.failures))],
-                records: [try put(record)])
+                .keyLock(key: record.id, failures: record.failures), owner: record.owner, records: [try put(record)])
             return Self.lockedError(record.id)
         } catch let failure as SignCoreError {
             return failure
@@ -303,8 +315,7 @@ extension SignCore {
 
     func openTOTPSecret(_ totp: KeyRecord.TOTPState, keyID: String) throws -> SecureBytes {
         do {
-            return try XChaCha20Poly1305.open(
-                Array(totp.sealedSecret), key: totpSealKey, associatedData: Self.totpContext(keyID))
+            return try backend.open(Array(totp.sealedSecret), context: Self.totpContext(keyID))
         } catch {
             throw SignCoreError(
                 .internalError,

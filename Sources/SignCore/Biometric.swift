@@ -1,3 +1,4 @@
+import Codecs
 import Foundation
 import LedgerFormats
 import Sodium
@@ -31,7 +32,7 @@ public struct BiometricAssertion: Sendable, Hashable {
     {
         do {
             return try JSONValue.object([
-                "challenge": .string(Data(challenge).base64EncodedString()),
+                "challenge": .string(Base64.encode(challenge)),
                 "owner": .string(owner),
                 "result": .string(result),
                 "score": .integer(score),
@@ -62,7 +63,7 @@ public struct BiometricAssertion: Sendable, Hashable {
             let time = try? Timestamp(rfc3339Milliseconds: timeText).millisecondsSinceEpoch
         else { return "biometric-malformed" }
         guard claimedOwner == owner else { return "biometric-owner" }
-        guard let bytes = Data(base64Encoded: claimedChallenge), Sodium.constantTimeEqual(Array(bytes), challenge)
+        guard let bytes = Base64.decode(claimedChallenge), Sodium.constantTimeEqual(bytes, challenge)
         else {
             return "biometric-challenge"
         }

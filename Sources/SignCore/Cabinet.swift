@@ -10,7 +10,7 @@ extension SignCore {
         try checkKeyID(keyID)
         return try await keyLocks.withLock(keyID) {
             let record = try await authenticate(keyID: keyID, owner: owner, factors: factors, purpose: .cabinet).record
-            try await journal(.cabinetOpen, owner: owner, ["key": .string(keyID)])
+            try await journal(.cabinetOpen(key: keyID), owner: owner)
             return record.info
         }
     }

@@ -1,14 +1,16 @@
 import Foundation
 import GOST28147
+import HSMBoundary
 import Sodium
 
 /// How a password becomes the key that wraps a private key (R7), and how a seed is wrapped.
 ///
 /// One Argon2id run per authorization, `a = Argon2id(password, salt, parameters)` (32 bytes),
-/// then two outputs of BLAKE2b keyed with the master key, separated by context:
+/// then two outputs of the HSM backend's keyed derivation (`HSMBackend.derive`: BLAKE2b keyed
+/// with the master secret in software), separated by context:
 ///
-///     KEK      = BLAKE2b-256(key: master, "tamga signcore v1 kek" || 0 || key id || 0 || a)
-///     verifier = BLAKE2b-256(key: master, "tamga signcore v1 password verifier" || 0 || key id || 0 || a)
+///     KEK      = derive("tamga signcore v1 kek" || 0 || key id || 0 || a)
+///     verifier = derive("tamga signcore v1 password verifier" || 0 || key id || 0 || a)
 ///
 /// The verifier is the "hash of the password" R7 lets the HSM keep: without the master key it
 /// cannot be tested against guesses, and it says nothing about the KEK. The seed is wrapped
@@ -20,21 +22,21 @@ enum KeyWrapping {
         let verifier: SecureBytes
     }
 
-    static func secrets(stretched: SecureBytes, masterKey: SecureBytes, keyID: String) throws -> Secrets {
+    static func secrets(stretched: SecureBytes, backend: any HSMBackend, keyID: String) throws -> Secrets {
         Secrets(
-            kek: try keyed("kek", keyID: keyID, stretched, masterKey: masterKey),
-            verifier: try keyed("password verifier", keyID: keyID, stretched, masterKey: masterKey))
+            kek: try keyed("kek", keyID: keyID, stretched, backend: backend),
+            verifier: try keyed("password verifier", keyID: keyID, stretched, backend: backend))
     }
 
-    private static func keyed(_ context: String, keyID: String, _ stretched: SecureBytes, masterKey: SecureBytes) throws
-        -> SecureBytes
+    private static func keyed(_ context: String, keyID: String, _ stretched: SecureBytes, backend: any HSMBackend)
+        throws -> SecureBytes
     {
         let label = Array("tamga signcore v1 \(context)\0\(keyID)\0".utf8)
         let input = try SecureBytes(count: label.count + stretched.count) { buffer in
             buffer.copyBytes(from: label)
             stretched.withBytes { UnsafeMutableRawBufferPointer(rebasing: buffer[label.count...]).copyMemory(from: $0) }
         }
-        return try Blake2b.keyedHash(input, key: masterKey)
+        return try backend.derive(input)
     }
 
     static func wrap(seed: SecureBytes, kek: SecureBytes, parameterSet: GOST28147ParameterSet) throws -> [UInt8] {

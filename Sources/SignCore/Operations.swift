@@ -1,6 +1,7 @@
+import Codecs
 import Crypto
 import Foundation
-import Ledger
+import HSMBoundary
 public import LedgerFormats
 public import Sodium
 import SwiftASN1
@@ -41,7 +42,8 @@ extension SignCore {
 
     /// Signs document hashes with a SAD (R9, R20). The signed message is the 32-byte SHA-256
     /// of the document. Every signature is journaled (`key.use` with `doc` and `alg`) before
-    /// any is returned; every refusal is journaled as `sign.refused` with its reason.
+    /// any is returned, all of one call in one atomic append, as consecutive entries in the
+    /// order of `hashes`; every refusal is journaled as `sign.refused` with its reason.
     public func sign(keyID: String, owner: String, sad: String?, hashes: [[UInt8]]) async throws -> [[UInt8]] {
         try checkOwner(owner)
         try checkKeyID(keyID)
@@ -64,7 +66,7 @@ extension SignCore {
 
     private func signLocked(keyID: String, owner: String, sad: String?, hashes: [[UInt8]]) async throws -> [[UInt8]] {
         func refuse(_ reason: String, _ error: SignCoreError) async -> SignCoreError {
-            await refusal(.signRefused, owner: owner, keyID: keyID, purpose: "sign", reason: reason, error)
+            await refusal(.signRefused(key: keyID, purpose: "sign", reason: reason), owner: owner, error)
         }
         guard let record = try loadKey(keyID), record.owner == owner else {
             throw await refuse("unknown-key", Self.notFound(keyID))
@@ -109,16 +111,8 @@ extension SignCore {
         case .granted(let granted): key = granted
         }
         let signatures = hashes.map { key.signature(for: $0) }
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            for hash in hashes {
-                group.addTask {
-                    try await self.journal(
-                        .keyUse, owner: owner,
-                        ["key": .string(keyID), "doc": .string(hex(hash)), "alg": .string(Self.algorithm)])
-                }
-            }
-            try await group.waitForAll()
-        }
+        try await journal(
+            hashes.map { .keyUse(key: keyID, document: $0, algorithm: Self.algorithm) }, owner: owner)
         return signatures
     }
 
@@ -134,7 +128,7 @@ extension SignCore {
             record.state = .destroyed
             record.wrapping = nil
             record.totp = nil
-            try await journal(.keyDestroy, owner: owner, ["key": .string(keyID)], records: [try put(record)])
+            try await journal(.keyDestroy(key: keyID), owner: owner, records: [try put(record)])
         }
     }
 
@@ -155,15 +149,11 @@ extension SignCore {
                 .record
             let (secret, sealed) = try inHSM("make the TOTP secret") {
                 let secret = try SecureBytes(randomCount: algorithm.secretLength)
-                return (
-                    secret,
-                    try XChaCha20Poly1305.seal(secret, key: totpSealKey, associatedData: Self.totpContext(keyID))
-                )
+                return (secret, try backend.seal(secret, context: Self.totpContext(keyID)))
             }
             record.totp = .init(sealedSecret: Data(sealed), algorithm: algorithm, digits: digits, lastStep: 0)
             try await journal(
-                .totpEnrol, owner: owner,
-                ["key": .string(keyID), "alg": .string(algorithm.rawValue), "digits": .integer(Int64(digits))],
+                .totpEnrol(key: keyID, algorithm: algorithm.rawValue, digits: digits), owner: owner,
                 records: [try put(record)])
             return try inHSM("write the otpauth URI") {
                 try TOTP.provisioningURI(
@@ -171,17 +161,6 @@ extension SignCore {
                 )
             }
         }
-    }
-
-    /// A published compromise notice (R13): what `GET /compromises` serves.
-    public struct CompromiseNotice: Sendable, Hashable {
-        /// `compromise/<15-digit ms>-<fingerprint>`, the record the public API reads.
-        public let recordName: String
-        public let keyFingerprint: String
-        public let measures: String
-        public let time: Timestamp
-        /// `{"keyFingerprint":…,"measures":…,"time":…}`, canonical JSON: the record's value.
-        public let canonicalBytes: [UInt8]
     }
 
     /// The operator marks a key compromised (R13): its SADs are revoked at once, the key is
@@ -192,8 +171,9 @@ extension SignCore {
     {
         try checkKeyID(keyID)
         try checkOwner(operatorID)
-        guard !measures.isEmpty, measures.utf8.count <= 4096 else {
-            throw SignCoreError(.invalidRequest, "describe the measures taken in 1 to 4096 bytes")
+        guard !measures.isEmpty, measures.utf8.count <= CompromiseNotice.maxMeasuresBytes else {
+            throw SignCoreError(
+                .invalidRequest, "describe the measures taken in 1 to \(CompromiseNotice.maxMeasuresBytes) bytes")
         }
         revokeActivations(keyID: keyID)
         return try await keyLocks.withLock(keyID) {
@@ -203,25 +183,16 @@ extension SignCore {
                     .invalidRequest, "key \(keyID) is already marked compromised; its notice is published")
             }
             record.state = .compromised
-            let time = try inHSM("read the clock") { try Timestamp(millisecondsSinceEpoch: clock.now()) }
-            let bytes = try inHSM("write the notice") {
-                try JSONValue.object([
-                    "keyFingerprint": .string(record.fingerprint), "measures": .string(measures),
-                    "time": .string(time.rfc3339Milliseconds),
-                ]).canonicalBytes()
+            let notice = try inHSM("write the notice") {
+                try CompromiseNotice(
+                    keyFingerprint: record.fingerprint, measures: measures,
+                    time: Timestamp(millisecondsSinceEpoch: clock.now()))
             }
-            let name = RecordName.compromise(time: time.millisecondsSinceEpoch, fingerprint: record.fingerprint)
             try await journal(
-                .keyCompromise, owner: record.owner,
-                [
-                    "key": .string(keyID), "fingerprint": .string(record.fingerprint), "operator": .string(operatorID),
-                    "measures": .string(measures),
-                ],
-                records: [try put(record), .put(name, bytes)])
+                .keyCompromise(key: keyID, fingerprint: record.fingerprint, operatorID: operatorID, measures: measures),
+                owner: record.owner, records: [try put(record), .put(notice.recordName, notice.canonicalBytes)])
             revokeActivations(keyID: keyID)
-            return CompromiseNotice(
-                recordName: name, keyFingerprint: record.fingerprint, measures: measures, time: time,
-                canonicalBytes: bytes)
+            return notice
         }
     }
 
@@ -256,18 +227,12 @@ extension SignCore {
                     .invalidRequest, "the certificate does not certify key \(keyID)'s Ed25519 public key")
             }
             let notAfter = Int64((parsed.notValidAfter.timeIntervalSince1970 * 1000).rounded(.down))
-            let notAfterText = try inHSM("read notAfter") {
-                try Timestamp(millisecondsSinceEpoch: notAfter).rfc3339Milliseconds
-            }
+            let notAfterTime = try inHSM("read notAfter") { try Timestamp(millisecondsSinceEpoch: notAfter) }
             record.certificate = .init(der: Data(der), notAfter: notAfter, attached: clock.now())
             try await journal(
-                .certAttach, owner: record.owner,
-                [
-                    "key": .string(keyID), "notAfter": .string(notAfterText),
-                    "serial": .string(hex(parsed.serialNumber.bytes)),
-                    "operator": .string(operatorID),
-                ],
-                records: [try put(record)])
+                .certAttach(
+                    key: keyID, notAfter: notAfterTime, serial: Array(parsed.serialNumber.bytes), operatorID: operatorID),
+                owner: record.owner, records: [try put(record)])
             return record.info
         }
     }
@@ -297,6 +262,6 @@ extension SignCore {
     /// A SAD's 32 bytes, from its 43 base64url characters.
     static func base64URLDecode(_ text: String) -> [UInt8]? {
         guard text.utf8.count == 43 else { return nil }
-        return bytes(base64URL: text)
+        return Base64.decode(text, .url)
     }
 }

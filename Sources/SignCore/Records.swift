@@ -1,6 +1,7 @@
+import Codecs
 import Crypto
 import Foundation
-import Ledger
+import HSMBoundary
 import LedgerFormats
 public import Sodium
 
@@ -11,7 +12,7 @@ public import Sodium
 /// | `signcore/key/<key id>` | `KeyRecord` JSON: public key, wrapped seed, verifier, counters, state |
 /// | `signcore/owner/<owner tag>/<key id>` | empty: lists an owner's keys |
 /// | `signcore/consent/<owner tag>` | `ConsentRecord` JSON (R6) |
-/// | `compromise/<15-digit ms>-<fingerprint>` | the public compromise notice (R13), canonical JSON |
+/// | `compromise/<15-digit ms>-<fingerprint>` | the public `CompromiseNotice` (R13), canonical JSON |
 ///
 /// The owner tag is the hex SHA-256 of the owner identifier: a fixed-length name part, so one
 /// owner's prefix never matches another's. (It hides nothing: identifiers are guessable.)
@@ -21,11 +22,6 @@ enum RecordName {
     static func ownerKeys(_ owner: String) -> String { "signcore/owner/\(ownerTag(owner))/" }
     static func ownerKey(_ owner: String, _ id: String) -> String { ownerKeys(owner) + id }
     static func consent(_ owner: String) -> String { "signcore/consent/\(ownerTag(owner))" }
-    /// Zero-padded to 15 digits (the width of year 9999 in ms), so name order is time order.
-    static func compromise(time: Int64, fingerprint: String) -> String {
-        let digits = String(time)
-        return "compromise/" + String(repeating: "0", count: max(0, 15 - digits.count)) + digits + "-" + fingerprint
-    }
 
     private static func ownerTag(_ owner: String) -> String { hex(SHA256.hash(data: Array(owner.utf8))) }
 }

@@ -1,18 +1,23 @@
+import Codecs
 import Crypto
 import Foundation
 public import GOST28147
-public import Ledger
-import LedgerFormats
+public import HSMBoundary
+public import LedgerFormats
 public import Sodium
 import Synchronization
 
 /// The embedded HSM of the cloud EDS (R4-R14, R20): owners' Ed25519 keys are generated here,
 /// kept wrapped at rest, and used only after multi-factor authorization.
 ///
-/// **Boundary.** This is a software boundary: the master key comes from the node's
-/// `master.key` file (`MasterKey.load(from:)`) and lives in locked memory in this process. R4
-/// asks for a certified hardware module; the production path is a PKCS#11 HSM holding the master
-/// key (or the keys themselves) with this module's API in front of it. See `docs/hsm.md`.
+/// **Boundary.** Everything that needs the node's master secret runs in an `HSMBackend`: the
+/// software one (`SoftwareHSM`, the master key from `master.key` in locked memory) by default,
+/// a PKCS#11 token in production (R4 asks for a certified hardware module). SignCore itself
+/// never holds the master secret. See `docs/hsm.md`.
+///
+/// **Journal.** Every operation is journaled through an `HSMJournal`: SignCore appends its
+/// events with the record writes they explain, and reads its records; it sees nothing else
+/// of the ledger.
 ///
 /// **Keys.** A private key exists in the clear only in locked memory: from a successful
 /// authorization until its SAD is spent, expires (5 minutes at most) or is revoked, and is zeroed
@@ -25,7 +30,7 @@ import Synchronization
 /// biometric service (`BiometricAssertion`); TOTP is a third factor where the policy asks.
 /// Default policy: password and biometric for every use and for destroy.
 ///
-/// **State.** Durable state (keys, failure counters, locks, TOTP, consent) is in ledger
+/// **State.** Durable state (keys, failure counters, locks, TOTP, consent) is in journal
 /// records, each written in the same batch as the event that explains it. Challenges and SADs
 /// are in memory: a restart voids them, which is safe (clients ask again).
 ///
@@ -104,9 +109,8 @@ public final class SignCore: Sendable {
     static let maxActivations = 100_000
     static let maxPasswordLength = 1024
 
-    let ledger: Ledger
-    let masterKey: SecureBytes
-    let totpSealKey: SecureBytes
+    let journal: any HSMJournal
+    let backend: any HSMBackend
     let configuration: Configuration
     let clock: any LedgerClock
     let transport: SealedBox.KeyPair
@@ -115,15 +119,13 @@ public final class SignCore: Sendable {
     let derivations: DerivationLimiter
 
     /// - Parameters:
-    ///   - ledger: the started ledger every operation is journaled to.
-    ///   - masterKey: the node's master key (`MasterKey.load(from: folder.masterKey)`).
+    ///   - journal: where every operation is journaled (the started ledger).
+    ///   - backend: the HSM backend holding the master secret (`SoftwareHSM` by default).
     ///   - clock: the clock for challenges, SADs, assertions and TOTP (the ledger's, in tests).
     public init(
-        ledger: Ledger, masterKey: SecureBytes, configuration: Configuration, clock: any LedgerClock = SystemClock()
+        journal: any HSMJournal, backend: any HSMBackend, configuration: Configuration,
+        clock: any LedgerClock = SystemClock()
     ) throws {
-        guard masterKey.count == MasterKey.length else {
-            throw SignCoreError(.invalidRequest, "the master key has \(masterKey.count) bytes, not \(MasterKey.length)")
-        }
         guard configuration.biometricServiceKey.count == Ed25519.publicKeyLength else {
             throw SignCoreError(.invalidRequest, "the biometric service key must be a 32-byte Ed25519 public key")
         }
@@ -135,12 +137,11 @@ public final class SignCore: Sendable {
         guard configuration.maxFailures > 0, configuration.maxHashesPerActivation > 0 else {
             throw SignCoreError(.invalidRequest, "maxFailures and maxHashesPerActivation must be positive")
         }
-        self.ledger = ledger
-        self.masterKey = masterKey
+        self.journal = journal
+        self.backend = backend
         self.configuration = configuration
         self.clock = clock
         self.transport = try SealedBox.KeyPair()
-        self.totpSealKey = try Blake2b.keyedHash(Array("tamga signcore v1 totp seal".utf8), key: masterKey)
         self.derivations = DerivationLimiter(limit: configuration.maxConcurrentDerivations)
     }
 
@@ -177,7 +178,7 @@ public final class SignCore: Sendable {
     /// Every key of an owner, destroyed ones included (the personal cabinet, R12).
     public func keys(owner: String) throws -> [KeyInfo] {
         try checkOwner(owner)
-        let names = try readRecords { try ledger.records(prefix: RecordName.ownerKeys(owner)) }
+        let names = try readRecords { try journal.records(prefix: RecordName.ownerKeys(owner)) }
         return try names.compactMap { entry in
             let id = String(entry.name.dropFirst(RecordName.ownerKeys(owner).count))
             return try loadKey(id)?.info
@@ -198,7 +199,7 @@ public final class SignCore: Sendable {
     }
 
     func loadKey(_ id: String) throws -> KeyRecord? {
-        guard let bytes = try readRecords({ try ledger.record(RecordName.key(id)) }) else { return nil }
+        guard let bytes = try readRecords({ try journal.record(RecordName.key(id)) }) else { return nil }
         return try KeyRecord.decode(bytes, id: id)
     }
 
@@ -210,35 +211,35 @@ public final class SignCore: Sendable {
         }
     }
 
-    /// Appends one event with the record changes it explains, in one atomic batch.
+    /// Appends events with the record changes they explain, in one atomic batch: consecutive
+    /// entries in the order given.
     @discardableResult
-    func journal(
-        _ event: EventName, owner: String, _ fields: [String: FieldValue], records: [RecordWrite] = []
-    ) async throws -> Appended {
-        let record: EventRecord
+    func journal(_ events: [JournalEvent], owner: String, records: [RecordWrite] = []) async throws -> [Appended] {
+        let entries: [EventRecord]
         do {
-            record = try EventRecord(event: event, owner: owner, fields: fields)
+            entries = try events.map { event throws(LedgerFormatsError) in try EventRecord(event, owner: owner) }
         } catch {
-            throw SignCoreError(.invalidRequest, "the \(event) event is not valid: \(error.message)")
+            throw SignCoreError(.invalidRequest, "the \(events.first?.name.rawValue ?? "") event is not valid: \(error.message)")
         }
         do {
-            return try await ledger.append(record, records: records)
+            return try await journal.append(entries, records: records)
         } catch {
             throw SignCoreError(
-                .unavailable, "the journal did not take the \(event) event (\(error)); nothing was changed, retry later"
-            )
+                .unavailable,
+                "the journal did not take the \(entries[0].event) event (\(error)); nothing was changed, retry later")
         }
+    }
+
+    @discardableResult
+    func journal(_ event: JournalEvent, owner: String, records: [RecordWrite] = []) async throws -> Appended {
+        try await journal([event], owner: owner, records: records)[0]
     }
 
     /// Journals a refusal and returns the error to throw. If the journal itself fails, the
     /// request is refused all the same, with `unavailable`.
-    func refusal(
-        _ event: EventName, owner: String, keyID: String?, purpose: String, reason: String, _ error: SignCoreError
-    ) async -> SignCoreError {
-        var fields: [String: FieldValue] = ["reason": .string(reason), "purpose": .string(purpose)]
-        if let keyID { fields["key"] = .string(keyID) }
+    func refusal(_ event: JournalEvent, owner: String, _ error: SignCoreError) async -> SignCoreError {
         do {
-            try await journal(event, owner: owner, fields)
+            try await journal(event, owner: owner)
             return error
         } catch let failure as SignCoreError {
             return failure
@@ -285,7 +286,12 @@ struct ActiveSAD {
 struct Volatile {
     var challenges: [[UInt8]: PendingChallenge] = [:]
     var activations: [[UInt8]: ActiveSAD] = [:]
+    /// When each owner's last rate-limited `auth.fail` was journaled.
+    var rateLimited: [String: Int64] = [:]
     var nextSweep: Int64 = 0
+
+    /// At most one rate-limited `auth.fail` per owner in this many ms.
+    static let rateLimitInterval: Int64 = 60_000
 
     /// How long a spent or expired SAD is remembered, to name a replay as such.
     static let memory: Int64 = 600_000

@@ -1,7 +1,9 @@
+import Codecs
 import ArgumentParser
 import Backup
 import Foundation
 import Ledger
+import PublicLog
 import LedgerFormats
 
 #if canImport(Glibc)

@@ -1,8 +1,10 @@
 import ArgumentParser
 import Foundation
+import HSMBoundary
 import Ledger
 import LedgerFormats
 import MerkleLog
+import PublicLog
 
 struct JournalCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -19,8 +21,10 @@ struct JournalCommand: AsyncParsableCommand {
                   tamga journal append --event key.create --owner 900101300123 --field key=k-1
                   tamga journal append --event key.use --owner 900101300123 \\
                       --json '{"key":"k-1","doc":"<64 hex>","alg":"Ed25519"}'
-                Events: \(EventName.allCases.map(\.rawValue).joined(separator: ", ")).
+                Events: \(EventName.known.map(\.rawValue).joined(separator: ", ")).
                 key.* events need `key`; key.use also `doc` (SHA-256, lowercase hex) and `alg`.
+                key.* events only on a development chain (tamga demo, tamga node --dev): on a
+                real chain they come from the HSM alone, so a typed command cannot fake a key's life.
                 Not while `tamga node` runs on the same folder (the store admits one process).
                 """
         )
@@ -36,6 +40,11 @@ struct JournalCommand: AsyncParsableCommand {
         func run() async throws {
             let record = try EventRecord(event: EventName(validating: event), owner: owner, fields: parseFields())
             let ledger = try Ledger.open(folder: data.folder)
+            if record.event.rawValue.hasPrefix("key."), try !ledger.isDevelopmentChain {
+                throw ValidationError(
+                    "\(record.event) events come from the HSM on a real chain; `journal append` writes them only on a development chain (tamga demo, tamga node --dev)"
+                )
+            }
             ledger.start()
             defer { ledger.shutdown() }
             let appended = try await ledger.append(record)
@@ -112,9 +121,10 @@ extension JournalCommand {
                 for writer in 0..<writers {
                     group.addTask {
                         for i in 0..<count {
+                            let key = "key-\(writer)-\(i % 7)"
                             let record = try EventRecord(
-                                event: i % 2 == 0 ? .keyCreate : .authOK, owner: "owner-\(writer)",
-                                fields: ["key": .string("key-\(writer)-\(i % 7)")])
+                                i % 2 == 0 ? .cabinetOpen(key: key) : .authOK(key: key, purpose: "sign", factors: "stress"),
+                                owner: "owner-\(writer)")
                             let appended = try await ledger.append(record)
                             FileHandle.standardOutput.write(Data("ack \(appended.seq)\n".utf8))  // unbuffered: the test kills us
                         }
@@ -180,7 +190,7 @@ struct ChainCommand: AsyncParsableCommand {
 
         func run() async throws {
             let ledger = try Ledger.open(folder: data.folder)
-            let count = ledger.current.blockCount
+            let count = ledger.head.blockCount
             guard count > 0 else { throw ValidationError("no block is sealed yet: the first closes at the end of \(ledger.genesis.startDate)") }
             let h = height ?? count - 1
             guard let note = try ledger.blockNote(h) else { throw ValidationError("block \(h) is not sealed yet (\(count) blocks so far)") }
@@ -195,11 +205,11 @@ struct ChainCommand: AsyncParsableCommand {
 
         func run() async throws {
             let ledger = try Ledger.open(folder: data.folder)
-            let before = ledger.current.blockCount
+            let before = ledger.head.blockCount
             ledger.start()
             defer { ledger.shutdown() }
             try await ledger.sealDueDays()
-            print("sealed \(ledger.current.blockCount - before) block(s); \(ledger.current.blockCount) in all")
+            print("sealed \(ledger.head.blockCount - before) block(s); \(ledger.head.blockCount) in all")
         }
     }
 }

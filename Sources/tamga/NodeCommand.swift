@@ -1,7 +1,10 @@
+import Codecs
 import ArgumentParser
 import Crypto
 import Foundation
+import HSMBoundary
 import Ledger
+import PublicLog
 import LedgerFormats
 import Logging
 import Node
@@ -61,12 +64,13 @@ struct NodeCommand: AsyncParsableCommand {
             let created = try createDevChain(folder)
             logger.notice("created a dev chain", metadata: ["data": "\(folder.path)", "verifierKey": "\(created.verifierKey)"])
         }
-        let ledger = try Ledger.open(folder: folder)
+        let hsm = try SoftwareHSM(masterKeyPath: folder.masterKey)
+        let ledger = try Ledger.open(folder: folder, hsm: hsm)
         print("tamga node: chain \(ledger.genesis.origin) in \(folder.path)")
         print("  public API and explorer  http://\(settings.publicHost):\(settings.publicPort)/")
         print("  verifier key             \(ledger.genesis.verifierKey)")
-        let service = try Node.serviceAPI(
-            ledger: ledger, folder: folder, configuration: settings, devBiometricKey: dev ? try Ed25519.PrivateKey() : nil)
+        let service = try NodeServices.serviceAPI(
+            ledger: ledger, hsm: hsm, configuration: settings, devBiometricKey: dev ? try Ed25519.PrivateKey() : nil)
         if service != nil {
             let scheme = settings.serviceTLSCertificate == nil ? "http" : "https"
             print("  service API (CSC v2)     \(scheme)://\(settings.serviceHost):\(settings.servicePort)/csc/v2/info")
@@ -74,7 +78,7 @@ struct NodeCommand: AsyncParsableCommand {
         } else {
             logger.warning("service API off: set biometricServiceKey in the configuration to sign (docs/configuration.md)")
         }
-        try await Node.serviceGroup(ledger: ledger, configuration: settings, service: service, logger: logger).run()
+        try await NodeServices.serviceGroup(ledger: ledger, configuration: settings, service: service, logger: logger).run()
     }
 
     static func address(_ text: String) throws -> (String, Int) {

@@ -3,7 +3,9 @@ import Foundation
 #if canImport(Glibc)
 import Glibc
 #endif
+import HSMBoundary
 import Ledger
+import PublicLog
 import LedgerFormats
 import MerkleLog
 import PublicAPI
@@ -111,7 +113,7 @@ private func buildFixture() async throws -> ChainFixture {
             }
         }
     }
-    let head = ledger.current
+    let head = ledger.head
     #expect(head.blockCount == 5 && head.treeSize == UInt64(4 * ChainFixture.eventsPerDay + ChainFixture.openDayEvents))
 
     let export = root + "/export"
@@ -132,8 +134,8 @@ private func buildFixture() async throws -> ChainFixture {
 /// Writes the public API as files with the node's own exporter (PublicAPI's `StaticExport`):
 /// the auditor checks exactly what an operator publishes.
 func writeExport(_ ledger: Ledger, to path: String) throws {
-    let summary = try StaticExport.write(ledger: ledger, to: path)
-    #expect(summary.treeSize == ledger.current.treeSize)
+    let summary = try StaticExport.write(log: ledger, to: path)
+    #expect(summary.treeSize == ledger.head.treeSize)
 }
 
 func write(_ bytes: [UInt8], to root: String, _ path: String) throws {

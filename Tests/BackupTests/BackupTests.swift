@@ -1,7 +1,9 @@
 import Backup
 import Crypto
 import Foundation
+import HSMBoundary
 import Ledger
+import PublicLog
 import LedgerFormats
 import MerkleLog
 import SignCore
@@ -275,7 +277,7 @@ import Testing
         #expect(restored.seq == size)
 
         let ledger = try Ledger.open(folder: target, clock: chain.clock)
-        let head = ledger.current
+        let head = ledger.head
         #expect(head.treeSize == size + 1)
         let entries = try ledger.entries(from: 0, count: Int(head.treeSize))
         #expect(Array(entries.prefix(Int(size))) == Array(original.prefix(Int(size))), "the archived log is kept byte for byte")

@@ -1,7 +1,9 @@
 import Backup
 import Crypto
 import Foundation
+import HSMBoundary
 import Ledger
+import PublicLog
 import LedgerFormats
 import SignCore
 import Sodium
@@ -52,7 +54,8 @@ struct Chain {
         var configuration = SignCore.Configuration(biometricServiceKey: biometricKey.publicKey)
         configuration.argon2 = .testOnly
         let core = try SignCore(
-            ledger: ledger, masterKey: MasterKey.load(from: folder.masterKey), configuration: configuration, clock: clock)
+            journal: ledger, backend: SoftwareHSM(masterKeyPath: folder.masterKey), configuration: configuration,
+            clock: clock)
         return try await body(core)
     }
 
@@ -82,7 +85,7 @@ struct Chain {
 
     static func entries(_ folder: DataFolder) throws -> [[UInt8]] {
         let ledger = try Ledger.open(folder: folder)
-        return try ledger.entries(from: 0, count: Int(ledger.current.treeSize))
+        return try ledger.entries(from: 0, count: Int(ledger.head.treeSize))
     }
 }
 

@@ -1,8 +1,11 @@
 import Explorer
+import PublicAPI
 import Foundation
 import Hummingbird
 import HummingbirdTesting
+import HSMBoundary
 import Ledger
+import PublicLog
 import LedgerFormats
 import MerkleLog
 import TestSupport
@@ -82,7 +85,7 @@ struct TestChain {
     /// Runs `body` against an application serving only the explorer's routes, then stops the ledger.
     func withClient(_ body: @Sendable (any TestClientProtocol) async throws -> Void) async throws {
         let router = Router()
-        addExplorerRoutes(to: router, ledger: ledger)
+        addExplorerRoutes(to: router, api: try PublicAPI(log: ledger))
         let app = Application(router: router)
         defer { ledger.shutdown() }
         try await app.test(.router) { client in try await body(client) }

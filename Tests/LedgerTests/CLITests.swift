@@ -1,5 +1,7 @@
 import Foundation
+import HSMBoundary
 import Ledger
+import PublicLog
 import LedgerFormats
 import MerkleLog
 import TestSupport
@@ -11,6 +13,26 @@ import Testing
         try runProcess(try builtExecutable("tamga"), arguments)
     }
 
+    /// Key events come from the HSM on a real chain: the command line writes them only on a
+    /// development chain, and `tamga demo` refuses a real chain outright.
+    @Test func keyEventsOnlyOnDevelopmentChains() throws {
+        let real = try makeChain()
+        let refused = try tamga(["journal", "append", "--data", real.path, "--event", "key.create", "--owner", "o", "--field", "key=k-1"])
+        #expect(refused.status != 0)
+        #expect(refused.stderr.contains("only on a development chain"), "\(refused.stderr)")
+        let demo = try tamga(["demo", "--data", real.path])
+        #expect(demo.status != 0)
+        #expect(demo.stderr.contains("real chain"), "\(demo.stderr)")
+        #expect(try Ledger.open(folder: real).head.treeSize == 0, "nothing was written")
+
+        let dev = try makeChain(development: true)
+        let accepted = try tamga(["journal", "append", "--data", dev.path, "--event", "key.create", "--owner", "o", "--field", "key=k-1"])
+        #expect(accepted.status == 0, "\(accepted.stderr)")
+        #expect(try tamga(["demo", "--data", dev.path]).status == 0)
+        let entries = try Ledger.open(folder: dev).entries(from: 0, count: 100).map { try Entry(parsing: $0) }
+        #expect(entries.first?.event == .keyCreate && entries.count == 7)
+    }
+
     @Test func initAppendReceiptVerify() throws {
         let data = try temporaryFolder("cli") + "/data"
         let created = try tamga(["init", "--data", data, "--origin", "cli.tamga.local/log", "--start-date", "2026-11-01"])
@@ -18,7 +40,7 @@ import Testing
         #expect(created.stdout.contains("verifier key cli.tamga.local/log+"))
         #expect(try tamga(["init", "--data", data, "--origin", "again"]).status != 0, "a second init refuses")
 
-        let appended = try tamga(["journal", "append", "--data", data, "--event", "key.create", "--owner", "900101300123", "--field", "key=k-1"])
+        let appended = try tamga(["journal", "append", "--data", data, "--event", "consent", "--owner", "900101300123", "--field", "terms=t-1"])
         #expect(appended.status == 0, "\(appended.stderr)")
         #expect(appended.stdout.contains(#""seq":0"#))
         let bad = try tamga(["journal", "append", "--data", data, "--event", "key.create", "--owner", "900101300123"])
@@ -27,7 +49,7 @@ import Testing
 
         let shown = try tamga(["journal", "show", "--data", data])
         let entry = try Entry(parsing: Array(shown.stdout.split(separator: "\n")[0].utf8))
-        #expect(entry.event == .keyCreate && entry.owner == "900101300123")
+        #expect(entry.event == .consent && entry.owner == "900101300123" && entry.record[field: "terms"] == "t-1")
 
         let receipt = try tamga(["receipt", "0", "--data", data])
         let parsed = try Receipt(parsing: Array(receipt.stdout.utf8))

@@ -1,5 +1,7 @@
 import Foundation
+import HSMBoundary
 import Ledger
+import PublicLog
 import LedgerFormats
 import TestSupport
 import Testing
@@ -39,7 +41,7 @@ func runAndKill(_ arguments: [String], killAfter: Double) throws -> [UInt64] {
             acknowledged.formUnion(acked)
             kills += 1
             let ledger = try Ledger.open(folder: folder)
-            let size = ledger.current.treeSize
+            let size = ledger.head.treeSize
             let missing = acknowledged.filter { $0 >= size }
             #expect(missing.isEmpty, "round \(round): acknowledged seqs \(missing.sorted().prefix(5)) lost (size \(size))")
         }
@@ -57,7 +59,7 @@ func runAndKill(_ arguments: [String], killAfter: Double) throws -> [UInt64] {
         for round in 0..<20 {
             _ = try runAndKill(["chain", "seal", "--data", folder.path], killAfter: Double.random(in: 0.05...0.3))
             let ledger = try Ledger.open(folder: folder)
-            let count = ledger.current.blockCount
+            let count = ledger.head.blockCount
             #expect(count >= previousCount, "round \(round): blocks never disappear")
             previousCount = count
             #expect(try ledger.verifyChain().problems == [], "round \(round)")
@@ -67,7 +69,7 @@ func runAndKill(_ arguments: [String], killAfter: Double) throws -> [UInt64] {
         try await ledger.sealDueDays()
         ledger.shutdown()
         let today = try ledger.calendar.height(containing: Timestamp(Date()))
-        #expect(ledger.current.blockCount == UInt64(today), "every past day sealed once, today still open")
+        #expect(ledger.head.blockCount == UInt64(today), "every past day sealed once, today still open")
         try checkChainInvariants(ledger)
     }
 }

@@ -1,6 +1,8 @@
 import Foundation
 import Journal
+import HSMBoundary
 import Ledger
+import PublicLog
 import LedgerFormats
 import MerkleLog
 import TestSupport
@@ -18,7 +20,7 @@ import Testing
         let late = try await ledger.append(record())
         clock.set(ms("2026-11-20T19:00:00.000Z"))  // 00:00:00.000 local, next day
         let early = try await ledger.append(record())
-        #expect(ledger.current.blockCount == 1)
+        #expect(ledger.head.blockCount == 1)
         let block = try Block(note: SignedNote(parsing: try #require(try ledger.blockNote(0))), verifier: ledger.verifier)
         #expect(block.date == "2026-11-20")
         #expect(block.start == ms("2026-11-19T19:00:00Z") / 1000)
@@ -36,7 +38,7 @@ import Testing
         ledger.start()
         defer { ledger.shutdown() }
         try await ledger.sealDueDays()
-        #expect(ledger.current.blockCount == 1)
+        #expect(ledger.head.blockCount == 1)
         clock.set(ms("2026-11-20T18:59:00Z"))  // a minute before the midnight just sealed
         let appended = try await ledger.append(record())
         #expect(appended.time.millisecondsSinceEpoch == ms("2026-11-20T19:00:00Z"), "clamped to the open day's start")
@@ -59,11 +61,11 @@ import Testing
         // Down from Nov 1 to Nov 11, 10:00 local: days Nov 1 ... Nov 10 are due.
         clock.set(ms("2026-11-11T05:00:00Z"))
         let ledger = try Ledger.open(folder: folder, clock: clock)
-        #expect(ledger.current.blockCount == 0)
+        #expect(ledger.head.blockCount == 0)
         ledger.start()
         defer { ledger.shutdown() }
         let after = try await ledger.append(record(owner: "after"))
-        #expect(ledger.current.blockCount == 10)
+        #expect(ledger.head.blockCount == 10)
         #expect(after.seq == 5)
         try checkChainInvariants(ledger)
         var dates: [String] = []
@@ -76,7 +78,7 @@ import Testing
         #expect(dates == (1...10).map { String(format: "2026-11-%02d", $0) })
         // Sealing again is a no-op: each day has exactly one block.
         try await ledger.sealDueDays()
-        #expect(ledger.current.blockCount == 10)
+        #expect(ledger.head.blockCount == 10)
     }
 
     @Test func chainVerifyCatchesATamperedEntry() async throws {
@@ -96,7 +98,7 @@ import Testing
             let forged = Array(
                 String(decoding: original, as: UTF8.self).replacingOccurrences(of: "900101300123", with: "900101300999").utf8)
             let batch = JournalBatch()
-            batch.putEntry(seq: 1, bytes: forged, leafHash: MerkleTree.leafHash(forged).bytes, owner: "900101300999", keyID: nil)
+            batch.putEntry(seq: 1, bytes: forged, leafHash: MerkleTree.leafHash(forged).bytes, owner: "900101300999")
             try store.commit(batch)
         }
         let report = try Ledger.open(folder: folder, clock: clock).verifyChain()

@@ -1,5 +1,7 @@
 import Foundation
+import HSMBoundary
 import Ledger
+import PublicLog
 import LedgerFormats
 import Synchronization
 import TestSupport
@@ -24,12 +26,12 @@ struct InjectedFailure: Error {}
         let reopened = try Ledger.open(folder: folder, clock: clock)
         // "Failed, not written": 5 entries. "Failed, but written": the unacknowledged sixth is
         // there too, and the store is still consistent.
-        #expect(reopened.current.treeSize == (written ? 6 : 5))
+        #expect(reopened.head.treeSize == (written ? 6 : 5))
         try checkChainInvariants(reopened)
         reopened.start()
         defer { reopened.shutdown() }
         let next = try await reopened.append(record())
-        #expect(next.seq == reopened.current.treeSize - 1)
+        #expect(next.seq == reopened.head.treeSize - 1)
     }
 
     /// The same two modes while sealing a block.
@@ -42,11 +44,11 @@ struct InjectedFailure: Error {}
             await #expect { try await ledger.sealDueDays() } throws: { ($0 as? LedgerError)?.code == .storage }
         }
         let reopened = try Ledger.open(folder: folder, clock: clock)
-        #expect(reopened.current.blockCount == (written ? 2 : 1))
+        #expect(reopened.head.blockCount == (written ? 2 : 1))
         reopened.start()
         defer { reopened.shutdown() }
         try await reopened.sealDueDays()
-        #expect(reopened.current.blockCount == 2)
+        #expect(reopened.head.blockCount == 2)
         try checkChainInvariants(reopened)
     }
 
@@ -96,7 +98,7 @@ struct InjectedFailure: Error {}
         #expect(acked.count > 5)
         try run("/bin/mount", ["-o", "remount,size=256m", mountPoint])
         let reopened = try Ledger.open(folder: folder, clock: clock)
-        #expect(reopened.current.treeSize >= UInt64(acked.count))
+        #expect(reopened.head.treeSize >= UInt64(acked.count))
         try checkChainInvariants(reopened)
     }
 }

@@ -1,5 +1,7 @@
 import Foundation
+import HSMBoundary
 import Ledger
+import PublicLog
 import LedgerFormats
 import MerkleLog
 import TestSupport
@@ -29,10 +31,10 @@ import Testing
             clock.advance(86_400_000)
         }
         try await ledger.sealDueDays()
-        #expect(ledger.current.blockCount == 3)
+        #expect(ledger.head.blockCount == 3)
         let key = ledger.genesis.verifierKey
 
-        let checkpoint = ledger.current.checkpoint.formatted
+        let checkpoint = ledger.head.checkpoint.formatted
         #expect(try goverify(["checkpoint", "-key", key, file(checkpoint)]).status == 0)
         for h in 0..<UInt64(3) {
             let note = String(decoding: try #require(try ledger.blockNote(h)), as: UTF8.self)
@@ -43,8 +45,8 @@ import Testing
             let run = try goverify(["receipt", "-key", key, file(try ledger.receipt(seq: seq).formatted)])
             #expect(run.status == 0, "receipt \(seq): \(run.output)")
         }
-        let size = ledger.current.treeSize
-        let root = ledger.current.rootHash
+        let size = ledger.head.treeSize
+        let root = ledger.head.rootHash
         for index: UInt64 in [0, 1, 17, size - 1] {
             let (_, proof) = try ledger.inclusionProof(index: index)
             let leaf = MerkleTree.leafHash(try #require(try ledger.entry(index)))

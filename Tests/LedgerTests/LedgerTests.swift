@@ -1,6 +1,8 @@
 import Foundation
 import Journal
+import HSMBoundary
 import Ledger
+import PublicLog
 import LedgerFormats
 import MerkleLog
 import TestSupport
@@ -15,18 +17,66 @@ import Testing
         #expect(acked.allSatisfy { $0.treeSize > $0.seq })
 
         let reopened = try Ledger.open(folder: folder, clock: clock)
-        #expect(reopened.current.treeSize == 1280)
+        #expect(reopened.head.treeSize == 1280)
         try checkChainInvariants(reopened)
-        // Owner and key indexes list exactly the entries that name them.
+        // The owner index lists exactly the entries that name the owner, newest first.
         let entries = try reopened.entries(from: 0, count: 1280).map { try Entry(parsing: $0) }
         for owner in 0..<8 {
             let expected = entries.filter { $0.owner == "owner-\(owner)" }.map { UInt64($0.seq) }
-            #expect(try reopened.store.seqs(owner: "owner-\(owner)", limit: 10_000) == expected.reversed())
+            #expect(try reopened.seqs(owner: "owner-\(owner)", limit: 10_000) == expected.reversed())
+            #expect(try reopened.seqs(owner: "owner-\(owner)", before: expected[3], limit: 2) == [expected[2], expected[1]])
         }
-        let keyed = entries.filter { $0.record[field: "key"] == "key-5-1" }.map { UInt64($0.seq) }
-        #expect(keyed.count == 7)
-        #expect(try reopened.store.seqs(keyID: "key-5-1", limit: 100) == keyed.reversed())
-        #expect(try reopened.store.seqs(keyID: "key-5-1", before: keyed[3], limit: 2) == [keyed[2], keyed[1]])
+    }
+
+    /// A batch append (the HSM's N signatures of one call) is N consecutive entries in the
+    /// order given, under one checkpoint, with its records, however many other appends run.
+    @Test func batchAppendsAreContiguousAndInOrderBesideConcurrentWriters() async throws {
+        let folder = try makeChain()
+        let clock = ManualClock(ms("2026-11-20T10:00:00Z"))
+        let ledger = try Ledger.open(folder: folder, clock: clock, maxBatch: 64)
+        ledger.start()
+        defer { ledger.shutdown() }
+        let results = try await withThrowingTaskGroup(of: (writer: Int, appended: [Appended]).self) { group in
+            for writer in 0..<16 {
+                group.addTask {
+                    // Singles from half the writers, batches of 4 to 60 from the others.
+                    if writer % 2 == 0 {
+                        var out: [Appended] = []
+                        for i in 0..<10 { out.append(try await ledger.append(record(owner: "single-\(writer)-\(i)"))) }
+                        return (writer, out)
+                    }
+                    let events = try (0..<(writer * 4)).map { try record(.keyUse, owner: "batch-\(writer)", key: "k-\($0)") }
+                    return (writer, try await ledger.append(events, records: [.put("test/batch-\(writer)", [UInt8(writer)])]))
+                }
+            }
+            return try await group.reduce(into: []) { $0.append($1) }
+        }
+        #expect(results.flatMap(\.appended).map(\.seq).sorted() == Array(0..<UInt64(80 + 4 * 64)))
+        for (writer, appended) in results where writer % 2 == 1 {
+            let first = try #require(appended.first)
+            #expect(appended.count == writer * 4)
+            #expect(appended.map(\.seq) == Array(first.seq..<first.seq + UInt64(appended.count)), "one batch is contiguous")
+            #expect(Set(appended.map(\.treeSize)).count == 1, "one batch, one checkpoint")
+            let entries = try ledger.entries(from: first.seq, count: appended.count).map { try Entry(parsing: $0) }
+            #expect(entries.allSatisfy { $0.owner == "batch-\(writer)" })
+            #expect(entries.map { $0.record[field: "key"] } == (0..<appended.count).map { FieldValue.string("k-\($0)") })
+            #expect(try ledger.record("test/batch-\(writer)") == [UInt8(writer)])
+        }
+        try checkChainInvariants(ledger)
+    }
+
+    @Test func batchAppendRefusesNothingAndTooMuch() async throws {
+        let folder = try makeChain()
+        let ledger = try Ledger.open(folder: folder, clock: ManualClock(ms("2026-11-20T10:00:00Z")), maxBatch: 8)
+        ledger.start()
+        defer { ledger.shutdown() }
+        for count in [0, 9] {
+            await #expect { _ = try await ledger.append(try (0..<count).map { _ in try record() }, records: []) } throws: {
+                ($0 as? LedgerError)?.code == .invalidEvent
+            }
+        }
+        #expect(ledger.head.treeSize == 0)
+        #expect(try await ledger.append(try (0..<8).map { _ in try record() }, records: []).map(\.seq) == Array(0..<8))
     }
 
     /// 64 writers, 20 appends each; the ledger is shut down and released before this returns.
@@ -73,7 +123,7 @@ import Testing
         #expect(throws: LedgerFormatsError.self) {
             try EventRecord(event: .authOK, owner: "o", fields: ["note": .string(String(repeating: "x", count: 70_000))])
         }
-        #expect(ledger.current.treeSize == 0)
+        #expect(ledger.head.treeSize == 0)
         #expect(try ledger.entries(from: 0, count: 10).isEmpty)
     }
 

@@ -1,6 +1,8 @@
 import Foundation
 import Journal
+import HSMBoundary
 import Ledger
+import PublicLog
 import LedgerFormats
 import MerkleLog
 import TestSupport
@@ -27,7 +29,7 @@ func record(_ event: EventName = .authOK, owner: String = "900101300123", key: S
 /// Independently recomputes what a chain must satisfy from the stored entries, blocks and
 /// genesis, with MerkleLog's reference functions (not the ledger's incremental state).
 func checkChainInvariants(_ ledger: Ledger) throws {
-    let head = ledger.current
+    let head = ledger.head
     let entries = try ledger.entries(from: 0, count: Int(head.treeSize))
     try #require(entries.count == Int(head.treeSize), "every entry below the checkpoint is stored")
     let leaves = entries.map { MerkleTree.leafHash($0) }
@@ -67,7 +69,7 @@ func checkChainInvariants(_ ledger: Ledger) throws {
         #expect(entry.seq == Int64(seq))
         #expect(entry.time.millisecondsSinceEpoch >= lastTime, "time never decreases")
         lastTime = entry.time.millisecondsSinceEpoch
-        #expect(try ledger.seq(forLeafHash: leaves[seq]) == UInt64(seq), "leaf-hash index")
+        #expect(try ledger.leafIndex(of: leaves[seq]) == UInt64(seq), "leaf-hash index")
     }
     #expect(try ledger.verifyChain().problems == [])
 }

@@ -1,6 +1,8 @@
 import Crypto
 import Foundation
+import HSMBoundary
 import Ledger
+import PublicLog
 import LedgerFormats
 import Logging
 import Node
@@ -36,14 +38,14 @@ import X509
         #expect(acked.count > 0)
 
         let ledger = try Ledger.open(folder: folder)
-        let entries = try ledger.entries(from: 0, count: Int(ledger.current.treeSize)).map { try Entry(parsing: $0) }
+        let entries = try ledger.entries(from: 0, count: Int(ledger.head.treeSize)).map { try Entry(parsing: $0) }
         #expect(entries.first?.event == .nodeStart)
         // Writers still appending while the node stops may land after node.stop; none is lost.
         #expect(entries.filter { $0.event == .nodeStop }.count == 1)
         #expect(entries.first?.owner == "ops-1")
         let stored = Set(entries.map { UInt64($0.seq) })
         #expect(acked.allSatisfy { stored.contains($0) })
-        #expect(ledger.current.blockCount == 2, "the two past days were sealed on start")
+        #expect(ledger.head.blockCount == 2, "the two past days were sealed on start")
         #expect(try ledger.verifyChain().problems == [])
     }
 
@@ -53,7 +55,7 @@ import X509
         let ledger = try Ledger.open(folder: folder)
         var logger = Logger(label: "test")
         logger.logLevel = .warning
-        let group = try Node.serviceGroup(ledger: ledger, configuration: configuration, logger: logger)
+        let group = try NodeServices.serviceGroup(ledger: ledger, configuration: configuration, logger: logger)
         return try await withThrowingTaskGroup(of: [UInt64].self) { tasks in
             tasks.addTask {
                 try await group.run()
@@ -139,12 +141,13 @@ import X509
         ledger.start()
         defer { ledger.shutdown() }
         let api = try #require(
-            try Node.serviceAPI(
-                ledger: ledger, folder: folder, configuration: configuration, devBiometricKey: Ed25519.PrivateKey()))
+            try NodeServices.serviceAPI(
+                ledger: ledger, hsm: SoftwareHSM(masterKeyPath: folder.masterKey), configuration: configuration,
+                devBiometricKey: Ed25519.PrivateKey()))
         let port = AsyncStream<Int>.makeStream()
         var logger = Logger(label: "test")
         logger.logLevel = .warning
-        let app = try Node.serviceApplication(api: api, configuration: configuration, logger: logger) {
+        let app = try NodeServices.serviceApplication(api: api, configuration: configuration, logger: logger) {
             port.continuation.yield($0)
         }
         let group = ServiceGroup(configuration: .init(services: [.init(service: app)], logger: logger))

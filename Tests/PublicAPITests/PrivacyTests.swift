@@ -1,7 +1,9 @@
 import Foundation
 import Hummingbird
 import HummingbirdTesting
+import HSMBoundary
 import Ledger
+import PublicLog
 import LedgerFormats
 import MerkleLog
 import Testing
@@ -31,8 +33,8 @@ import Testing
                 let response = try await client.fetch(uri)
                 responses.append((uri, response))
             }
-            let size = chain.ledger.current.treeSize
-            let blockCount = chain.ledger.current.blockCount
+            let size = chain.ledger.head.treeSize
+            let blockCount = chain.ledger.head.blockCount
             #expect(size == 791 && blockCount == 3)
             for uri in ["/checkpoint", "/genesis", "/blocks", "/blocks/latest", "/compromises", "/health", "/metrics"] {
                 try await get(uri)

@@ -1,7 +1,9 @@
 import Foundation
 import Hummingbird
 import HummingbirdTesting
+import HSMBoundary
 import Ledger
+import PublicLog
 import LedgerFormats
 import MerkleLog
 import TestSupport
@@ -15,7 +17,7 @@ import Testing
             #expect(checkpoint.status == .ok)
             #expect(checkpoint.headers[.contentType] == "text/plain; charset=utf-8")
             #expect(checkpoint.headers[.cacheControl] == "public, max-age=1")
-            #expect(checkpoint.text == chain.ledger.current.checkpoint.formatted)
+            #expect(checkpoint.text == chain.ledger.head.checkpoint.formatted)
             let parsed = try Checkpoint(note: SignedNote(parsing: checkpoint.body), verifier: chain.ledger.verifier)
             #expect(parsed.size == 18)
             #expect(parsed.rootHash == MerkleTree.rootHash(leafHashes: chain.leafHashes).bytes)
@@ -162,18 +164,21 @@ import Testing
 
     @Test func compromiseNoticesArePublishedAsStored() async throws {
         let first =
-            #"{"keyFingerprint":"SHA256:aa11","measures":"certificate revoked","time":"2026-11-20T09:00:00.000Z"}"#
+            #"{"keyFingerprint":"\#(String(repeating: "a", count: 60))aa11","measures":"certificate revoked","time":"2026-11-20T09:00:00.000Z"}"#
         let second =
-            #"{"keyFingerprint":"SHA256:bb22","measures":"key destroyed, owner notified","#
+            #"{"keyFingerprint":"\#(String(repeating: "b", count: 60))bb22","measures":"key destroyed, owner notified","#
             + #""time":"2026-11-20T11:30:00.000Z"}"#
         // Not a notice: an extra field must not leak, and non-canonical JSON is not a stored notice.
         let extra =
-            #"{"keyFingerprint":"SHA256:cc33","measures":"m","owner":"OWNER-leak","time":"2026-11-20T12:00:00.000Z"}"#
-        let spaced = #"{"keyFingerprint": "SHA256:dd44", "measures": "m", "time": "2026-11-20T12:00:00.000Z"}"#
+            #"{"keyFingerprint":"\#(String(repeating: "c", count: 64))","measures":"m","owner":"OWNER-leak","time":"2026-11-20T12:00:00.000Z"}"#
+        let spaced = #"{"keyFingerprint": "\#(String(repeating: "d", count: 64))", "measures": "m", "time": "2026-11-20T12:00:00.000Z"}"#
+        // A fingerprint that is not a SHA-256 in lowercase hex is not a notice either.
+        let named = #"{"keyFingerprint":"OWNER-900101300123","measures":"m","time":"2026-11-20T12:00:00.000Z"}"#
         let chain = try await TestChain.make(
             dayCounts: [2], openCount: 1,
             notices: [
                 ("2026-11-20-a", first), ("2026-11-20-b", second), ("2026-11-20-c", extra), ("2026-11-20-d", spaced),
+                ("2026-11-20-e", named),
             ])
         try await chain.serve { client in
             let response = try await client.fetch("/compromises")
@@ -181,7 +186,9 @@ import Testing
             #expect(response.headers[.contentType] == "application/json")
             #expect(response.text == "[\(first),\(second)]")
             let array = try #require(try response.json() as? [[String: String]])
-            #expect(array.map { $0["keyFingerprint"] } == ["SHA256:aa11", "SHA256:bb22"])
+            #expect(
+                array.map { $0["keyFingerprint"] }
+                    == [String(repeating: "a", count: 60) + "aa11", String(repeating: "b", count: 60) + "bb22"])
         }
     }
 

@@ -1,7 +1,9 @@
 import Foundation
 import Hummingbird
 import HummingbirdTesting
+import HSMBoundary
 import Ledger
+import PublicLog
 import LedgerFormats
 import MerkleLog
 import PublicAPI
@@ -19,7 +21,7 @@ import Testing
 
     /// The paths the export must hold for the ledger's current state.
     static func expectedPaths(_ ledger: Ledger) throws -> [String] {
-        let head = ledger.current
+        let head = ledger.head
         var paths = ["checkpoint", "genesis", "compromises"] + (try Tile.tiles(to: head.treeSize)).map(\.path)
         paths += (0..<head.blockCount).map { "blocks/\($0)" }
         if head.blockCount > 0 { paths.append("blocks/latest") }
@@ -33,7 +35,7 @@ import Testing
         let root = folder + "/site"
         defer { try? FileManager.default.removeItem(atPath: folder) }
 
-        let first = try StaticExport.write(ledger: chain.ledger, to: root)
+        let first = try StaticExport.write(log: chain.ledger, to: root)
         let paths = try Self.expectedPaths(chain.ledger)
         #expect(first.treeSize == 791)
         #expect(first.blockCount == 2)
@@ -48,7 +50,7 @@ import Testing
             }
 
             // Nothing changed: nothing is rewritten.
-            let again = try StaticExport.write(ledger: chain.ledger, to: root)
+            let again = try StaticExport.write(log: chain.ledger, to: root)
             #expect(again.written == 0)
             #expect(again.kept == paths.count)
 
@@ -62,7 +64,7 @@ import Testing
                 }
                 try await group.waitForAll()
             }
-            let grown = try StaticExport.write(ledger: chain.ledger, to: root)
+            let grown = try StaticExport.write(log: chain.ledger, to: root)
             #expect(grown.treeSize == 1091)
             #expect(try Self.modified(root, fullTile) == before)
             // New: tile/0/003 (full now), tile/0/004.p/67, tile/1/000.p/4, checkpoint.
@@ -76,7 +78,7 @@ import Testing
 
             // A damaged full tile (wrong length) is written again.
             try Data([1, 2, 3]).write(to: URL(fileURLWithPath: root + "/" + fullTile))
-            let repaired = try StaticExport.write(ledger: chain.ledger, to: root)
+            let repaired = try StaticExport.write(log: chain.ledger, to: root)
             #expect(repaired.written == 1)
             #expect(Self.read(root, fullTile) == (try await client.fetch("/" + fullTile)).body)
         }
@@ -91,12 +93,12 @@ import Testing
             try? FileManager.default.removeItem(atPath: folder)
             try? FileManager.default.removeItem(atPath: chain.folder)
         }
-        let summary = try StaticExport.write(ledger: chain.ledger, to: root)
+        let summary = try StaticExport.write(log: chain.ledger, to: root)
         #expect(summary.blockCount == 0)
         #expect(Self.read(root, "blocks/latest") == nil)
         #expect(
             Self.read(root, "checkpoint").map { String(decoding: $0, as: UTF8.self) }
-                == chain.ledger.current.checkpoint.formatted)
+                == chain.ledger.head.checkpoint.formatted)
         #expect(Self.read(root, "compromises") == Array("[]".utf8))
         #expect(Self.read(root, "tile/0/000.p/3") == chain.leafHashes.flatMap(\.bytes))
     }
@@ -112,7 +114,7 @@ import Testing
         let file = folder + "/plain-file"
         try Data([0]).write(to: URL(fileURLWithPath: file))
         #expect {
-            try StaticExport.write(ledger: chain.ledger, to: file + "/site")
+            try StaticExport.write(log: chain.ledger, to: file + "/site")
         } throws: { error in
             let error = error as? PublicAPIError
             return error?.code == .export && error?.message.contains(file) == true

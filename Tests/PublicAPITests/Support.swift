@@ -1,7 +1,9 @@
 import Foundation
 import Hummingbird
 import HummingbirdTesting
+import HSMBoundary
 import Ledger
+import PublicLog
 import LedgerFormats
 import Logging
 import MerkleLog
@@ -80,7 +82,7 @@ struct TestChain: Sendable {
         clock.set(try calendar.day(atHeight: Int64(dayCounts.count)).start.millisecondsSinceEpoch + 60_000)
         try await ledger.sealDueDays()
         try await appendEvents(openCount)
-        let entries = try ledger.entries(from: 0, count: Int(ledger.current.treeSize))
+        let entries = try ledger.entries(from: 0, count: Int(ledger.head.treeSize))
         return TestChain(ledger: ledger, clock: clock, folder: folder, secrets: secrets, entries: entries)
     }
 
@@ -97,7 +99,7 @@ struct TestChain: Sendable {
     static func serve(
         ledger: Ledger, clock: ManualClock, _ body: @Sendable (any TestClientProtocol) async throws -> Void
     ) async throws {
-        let api = PublicAPI(ledger: ledger, clock: clock, tileCacheCapacity: 16)
+        let api = try PublicAPI(log: ledger, clock: clock, tileCacheCapacity: 16)
         var logger = Logger(label: "public-api-test")
         logger.logLevel = .warning
         let app = Application(

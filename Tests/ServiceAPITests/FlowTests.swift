@@ -2,7 +2,9 @@ import Crypto
 import Foundation
 import Hummingbird
 import HummingbirdTesting
+import HSMBoundary
 import Ledger
+import PublicLog
 import LedgerFormats
 import ServiceAPI
 import SignCore

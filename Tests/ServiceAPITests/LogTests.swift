@@ -1,7 +1,9 @@
 import Foundation
 import Hummingbird
 import HummingbirdTesting
+import HSMBoundary
 import Ledger
+import PublicLog
 import LedgerFormats
 import ServiceAPI
 import SignCore

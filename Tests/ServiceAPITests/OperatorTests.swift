@@ -2,7 +2,9 @@ import Crypto
 import Foundation
 import Hummingbird
 import HummingbirdTesting
+import HSMBoundary
 import Ledger
+import PublicLog
 import LedgerFormats
 import ServiceAPI
 import SignCore
@@ -57,7 +59,7 @@ import X509
 
             let status = try await f.send(.get, "/operator/v1/status", bearer: Fixture.operatorToken)
             #expect(status.status == .ok)
-            #expect(status.json["treeSize"] as? Int == Int(f.ledger.current.treeSize))
+            #expect(status.json["treeSize"] as? Int == Int(f.ledger.head.treeSize))
             #expect(status.json["sequencing"] as? Bool == true)
         }
     }

@@ -1,7 +1,9 @@
 import Foundation
 import Hummingbird
 import HummingbirdTesting
+import HSMBoundary
 import Ledger
+import PublicLog
 import LedgerFormats
 @testable import ServiceAPI
 import SignCore
@@ -63,10 +65,10 @@ import Testing
             try f.expectRefusal(limited, .tooManyRequests, "too_many_requests", journal: .authFail, owner: owner, reason: "rate-limited")
             let retryAfter = try #require(limited.headers[.retryAfter].flatMap { Int($0) })
             #expect(retryAfter >= 1 && retryAfter <= 60)
-            let size = f.ledger.current.treeSize
+            let size = f.ledger.head.treeSize
             let again = try await f.authorize(key.id, owner: owner, password: password, hashes: randomHashes(1))
             #expect(again.status == .tooManyRequests)
-            #expect(f.ledger.current.treeSize == size)  // at most one auth.fail a minute per owner
+            #expect(f.ledger.head.treeSize == size)  // at most one auth.fail a minute per owner
             f.clock.advance(Int64(retryAfter) * 1000)
             #expect(try await f.authorize(key.id, owner: owner, password: password, hashes: randomHashes(1)).status == .ok)
         }
@@ -76,7 +78,7 @@ import Testing
     /// owners it names: it can neither flood the journal nor put failures on someone else.
     @Test func anAddressOverItsLimitJournalsNothing() async throws {
         try await Fixture.run(configure: { $0.challengeLimit = RateLimit(perMinute: 1, burst: 3) }) { f in
-            let size = f.ledger.current.treeSize
+            let size = f.ledger.head.treeSize
             var statuses: [HTTPResponse.Status] = []
             for i in 0..<8 {
                 statuses.append(try await f.post("/owner/v1/challenge", ["owner": "victim-\(i)"]).status)
@@ -86,7 +88,7 @@ import Testing
             let consent = try await f.post(
                 "/owner/v1/consent", ["owner": "victim-9", "termsHash": String(repeating: "ab", count: 32)])
             try f.expectRefusal(consent, .tooManyRequests, "too_many_requests")
-            #expect(f.ledger.current.treeSize == size, "nothing journaled: no consent, no auth.fail")
+            #expect(f.ledger.head.treeSize == size, "nothing journaled: no consent, no auth.fail")
         }
     }
 }

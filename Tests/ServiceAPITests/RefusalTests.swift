@@ -2,7 +2,9 @@ import Crypto
 import Foundation
 import Hummingbird
 import HummingbirdTesting
+import HSMBoundary
 import Ledger
+import PublicLog
 import LedgerFormats
 import ServiceAPI
 import SignCore
@@ -154,7 +156,7 @@ import Testing
         try await Fixture.run { f in
             let owner = Self.owner
             let key = try await f.createKey(owner: owner, password: Self.password)
-            let size = f.ledger.current.treeSize
+            let size = f.ledger.head.treeSize
 
             let garbage = try await f.send(.post, "/csc/v2/credentials/authorize", raw: Array("{not json".utf8))
             try f.expectRefusal(garbage, .badRequest, "invalid_request")
@@ -177,7 +179,7 @@ import Testing
             try f.expectRefusal(shortHash, .badRequest, "invalid_request")
             #expect(shortHash.string("error_description")?.contains("hashes[0]") == true)
             // Refused before SignCore: nothing journaled.
-            #expect(f.ledger.current.treeSize == size)
+            #expect(f.ledger.head.treeSize == size)
 
             try f.expectRefusal(try await f.send(.get, "/csc/v2/nothing"), .notFound, "not_found")
             let wrongMethod = try await f.send(.get, "/csc/v2/info")

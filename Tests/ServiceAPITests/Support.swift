@@ -2,7 +2,9 @@ import Crypto
 import Foundation
 import Hummingbird
 import HummingbirdTesting
+import HSMBoundary
 import Ledger
+import PublicLog
 import LedgerFormats
 import Logging
 import ServiceAPI
@@ -85,7 +87,7 @@ struct Fixture {
         var coreConfiguration = SignCore.Configuration(biometricServiceKey: biometricKey.publicKey)
         coreConfiguration.argon2 = .testOnly
         let core = try SignCore(
-            ledger: ledger, masterKey: try MasterKey.load(from: folder.masterKey), configuration: coreConfiguration,
+            journal: ledger, backend: try SoftwareHSM(masterKeyPath: folder.masterKey), configuration: coreConfiguration,
             clock: clock)
         var configuration = ServiceAPI.Configuration(
             operatorID: "ca-operator", operatorTokenSHA256: Array(SHA256.hash(data: Array(operatorToken.utf8))))
@@ -93,7 +95,7 @@ struct Fixture {
         configuration.addressLimit = RateLimit(perMinute: 10_000, burst: 10_000)
         configuration.challengeLimit = RateLimit(perMinute: 10_000, burst: 10_000)
         configure(&configuration)
-        let api = ServiceAPI(ledger: ledger, signCore: core, configuration: configuration, clock: clock)
+        let api = ServiceAPI(journal: ledger, signCore: core, configuration: configuration, clock: clock)
         let logs = LogCapture()
         let app = Application(
             router: api.buildRouter(), configuration: .init(address: .hostname("127.0.0.1", port: 0)),
@@ -210,7 +212,7 @@ struct Fixture {
     // MARK: the journal
 
     func entries() throws -> [Entry] {
-        try ledger.entries(from: 0, count: Int(ledger.current.treeSize)).map { try Entry(parsing: $0) }
+        try ledger.entries(from: 0, count: Int(ledger.head.treeSize)).map { try Entry(parsing: $0) }
     }
 
     func lastEntry() throws -> Entry {

@@ -1,5 +1,7 @@
 import Foundation
+import HSMBoundary
 import Ledger
+import PublicLog
 import LedgerFormats
 import SignCore
 import Sodium

@@ -1,6 +1,8 @@
 import Crypto
 import Foundation
+import HSMBoundary
 import Ledger
+import PublicLog
 import LedgerFormats
 import SignCore
 import Sodium
@@ -142,7 +144,7 @@ import Testing
     @Test func malformedRequestsAreRefusedBeforeAnythingHappens() async throws {
         try await Harness.with { h in
             let key = try await h.createKey(owner: owner, password: password)
-            let size = h.ledger.current.treeSize
+            let size = try h.size
             await expectRefusal(.invalidRequest) {
                 try await h.core.sign(keyID: "not-a-key", owner: owner, sad: nil, hashes: randomHashes(1))
             }
@@ -162,7 +164,7 @@ import Testing
                 try await h.core.sign(keyID: key.id, owner: "", sad: nil, hashes: [hash])
             }
             await expectRefusal(.invalidRequest) { try h.core.challenge(owner: "bad\nowner") }
-            #expect(h.ledger.current.treeSize == size)
+            #expect(try h.size == size)
         }
     }
 
@@ -409,9 +411,9 @@ import Testing
             #expect(
                 notice.recordName == "compromise/" + String(repeating: "0", count: 15 - now.count) + now + "-"
                     + key.fingerprint)
-            let stored = try #require(try h.ledger.record(notice.recordName))
+            let stored = try #require(try h.journal.record(notice.recordName))
             #expect(stored == notice.canonicalBytes && JSONValue.isCanonical(stored))
-            #expect(try h.ledger.records(prefix: "compromise/").map(\.name) == [notice.recordName])
+            #expect(try h.journal.records(prefix: "compromise/").map(\.name) == [notice.recordName])
             guard case .object(let members) = try JSONValue(parsing: stored) else {
                 Issue.record("the notice is not an object")
                 return

@@ -1,54 +1,93 @@
 import Crypto
 import Foundation
 import GOST28147
+import HSMBoundary
 import Ledger
+import PublicLog
 import LedgerFormats
 import SignCore
 import Sodium
 import TestSupport
 import Testing
 
-/// A started ledger in a fresh data folder, a SignCore on it, and the biometric service's key.
+/// Which journal a harness runs SignCore on: the contract (`HSMJournal`) alone, or the real ledger.
+enum JournalKind: String, CaseIterable, Sendable {
+    case memory, ledger
+}
+
+/// A SignCore on a journal (the real ledger in a fresh data folder, or the in-memory one), the
+/// software HSM backend over that folder's master key, and the biometric service's key.
 struct Harness {
+    let kind: JournalKind
     let folder: DataFolder
-    let ledger: Ledger
+    let journal: any HSMJournal
+    /// The started ledger when `kind` is `.ledger`.
+    let ledger: Ledger?
+    let memory: InMemoryJournal?
     let core: SignCore
     let clock: ManualClock
     let biometricKey: Ed25519.PrivateKey
     let masterKey: SecureBytes
+    let backend: SoftwareHSM
 
     static let terms = Array(SHA256.hash(data: Array("Tamga cloud EDS consent, v1".utf8)))
 
-    /// Runs `body` on a fresh harness and always shuts the ledger down.
+    /// Runs `body` on a fresh harness for each of `journals` (by default: on the in-memory
+    /// journal, then on the real ledger), and always shuts the ledger down. A failure names
+    /// the journal it happened on.
     static func with<R>(
-        configure: (inout SignCore.Configuration) -> Void = { _ in }, _ body: (Harness) async throws -> R
+        journals: [JournalKind] = JournalKind.allCases, configure: (inout SignCore.Configuration) -> Void = { _ in },
+        _ body: (Harness) async throws -> R
     ) async throws -> R {
-        let folder = try makeChain()
-        defer { try? FileManager.default.removeItem(atPath: URL(fileURLWithPath: folder.path).deletingLastPathComponent().path) }
-        let clock = ManualClock(startTime)
-        let ledger = try Ledger.open(folder: folder, clock: clock)
-        ledger.start()
-        defer { ledger.shutdown() }
-        let biometricKey = try Ed25519.PrivateKey()
-        var configuration = SignCore.Configuration(biometricServiceKey: biometricKey.publicKey)
-        configuration.argon2 = .testOnly
-        configure(&configuration)
-        let masterKey = try MasterKey.load(from: folder.masterKey)
-        let core = try SignCore(ledger: ledger, masterKey: masterKey, configuration: configuration, clock: clock)
-        return try await body(
-            Harness(
-                folder: folder, ledger: ledger, core: core, clock: clock, biometricKey: biometricKey,
-                masterKey: masterKey))
+        var result: R?
+        for kind in journals {
+            let folder = try makeChain()
+            defer { try? FileManager.default.removeItem(atPath: URL(fileURLWithPath: folder.path).deletingLastPathComponent().path) }
+            let clock = ManualClock(startTime)
+            var ledger: Ledger?
+            var memory: InMemoryJournal?
+            let journal: any HSMJournal
+            switch kind {
+            case .ledger:
+                let opened = try Ledger.open(folder: folder, clock: clock)
+                opened.start()
+                ledger = opened
+                journal = opened
+            case .memory:
+                let inMemory = InMemoryJournal(clock: clock)
+                memory = inMemory
+                journal = inMemory
+            }
+            defer { ledger?.shutdown() }
+            let biometricKey = try Ed25519.PrivateKey()
+            var configuration = SignCore.Configuration(biometricServiceKey: biometricKey.publicKey)
+            configuration.argon2 = .testOnly
+            configure(&configuration)
+            let masterKey = try MasterKey.load(from: folder.masterKey)
+            let backend = try SoftwareHSM(master: masterKey)
+            let core = try SignCore(journal: journal, backend: backend, configuration: configuration, clock: clock)
+            let harness = Harness(
+                kind: kind, folder: folder, journal: journal, ledger: ledger, memory: memory, core: core, clock: clock,
+                biometricKey: biometricKey, masterKey: masterKey, backend: backend)
+            do {
+                result = try await body(harness)
+            } catch {
+                throw HarnessFailure(kind: kind, error: error)
+            }
+        }
+        guard let result else { throw HarnessFailure(kind: nil, error: CancellationError()) }
+        return result
     }
 
-    /// Another SignCore (new transport key, other configuration) on the same ledger and master key.
+    /// Another SignCore (new transport key, other configuration) on the same journal and backend.
     func reconfigured(_ configure: (inout SignCore.Configuration) -> Void) throws -> Harness {
         var configuration = SignCore.Configuration(biometricServiceKey: biometricKey.publicKey)
         configuration.argon2 = .testOnly
         configure(&configuration)
-        let core = try SignCore(ledger: ledger, masterKey: masterKey, configuration: configuration, clock: clock)
+        let core = try SignCore(journal: journal, backend: backend, configuration: configuration, clock: clock)
         return Harness(
-            folder: folder, ledger: ledger, core: core, clock: clock, biometricKey: biometricKey, masterKey: masterKey)
+            kind: kind, folder: folder, journal: journal, ledger: ledger, memory: memory, core: core, clock: clock,
+            biometricKey: biometricKey, masterKey: masterKey, backend: backend)
     }
 
     /// Factors as an honest owner's app and the biometric service would make them.
@@ -76,13 +115,29 @@ struct Harness {
             factors: factors(owner: key.owner, password: password, totp: totp))
     }
 
+    /// Every entry of the journal, read back from its bytes.
     func entries() throws -> [Entry] {
-        try ledger.entries(from: 0, count: Int(ledger.current.treeSize)).map { try Entry(parsing: $0) }
+        if let ledger {
+            return try ledger.entries(from: 0, count: Int(ledger.head.treeSize)).map { try Entry(parsing: $0) }
+        }
+        return try (memory?.entries ?? []).map { try Entry(parsing: $0.canonicalBytes) }
+    }
+
+    /// How many entries the journal holds.
+    var size: Int {
+        get throws { try entries().count }
     }
 
     func lastEntry() throws -> Entry {
         try #require(try entries().last)
     }
+}
+
+/// A failure inside `Harness.with`, naming the journal it ran on.
+struct HarnessFailure: Error, CustomStringConvertible {
+    let kind: JournalKind?
+    let error: any Error
+    var description: String { kind.map { "on the \($0.rawValue) journal: \(error)" } ?? "no journal was given" }
 }
 
 func randomHashes(_ count: Int) -> [[UInt8]] {
@@ -134,7 +189,7 @@ struct StoredWrapping {
     let verifier: [UInt8]
 
     init(_ harness: Harness, keyID: String) throws {
-        let bytes = try #require(try harness.ledger.record("signcore/key/\(keyID)"))
+        let bytes = try #require(try harness.journal.record("signcore/key/\(keyID)"))
         let object = try #require(try JSONSerialization.jsonObject(with: Data(bytes)) as? [String: Any])
         let wrapping = try #require(object["wrapping"] as? [String: Any])
         let argon2 = try #require(wrapping["argon2"] as? [String: Any])

@@ -1,5 +1,7 @@
 import Foundation
+import HSMBoundary
 import Ledger
+import PublicLog
 import LedgerFormats
 import SignCore
 import Sodium
@@ -151,9 +153,14 @@ import Testing
 
             // The secret is stored sealed: not in any file or record in the clear.
             let secret = try #require(URLComponents(string: uri)?.queryItems?.first { $0.name == "secret" }?.value)
-            h.ledger.shutdown()
-            for (name, contents) in try filesUnder(h.folder.path) {
-                #expect(contents.range(of: Data(secret.utf8)) == nil, "TOTP secret in \(name)")
+            for (name, value) in try h.journal.records(prefix: "") {
+                #expect(Data(value).range(of: Data(secret.utf8)) == nil, "TOTP secret in record \(name)")
+            }
+            if let ledger = h.ledger {
+                ledger.shutdown()
+                for (name, contents) in try filesUnder(h.folder.path) {
+                    #expect(contents.range(of: Data(secret.utf8)) == nil, "TOTP secret in \(name)")
+                }
             }
         }
     }

@@ -1,6 +1,6 @@
 public import Foundation
 public import Ledger
-import LedgerFormats
+public import LedgerFormats
 import Synchronization
 
 // What every test target needs alike: a clock moved by hand, scratch folders, and running the
@@ -18,10 +18,15 @@ public final class ManualClock: LedgerClock {
 /// 2026-11-20T06:00:00Z: inside the first day (Asia/Almaty) of a `makeChain()` chain.
 public let startTime: Int64 = 1_795_154_400_000
 
-/// A fresh chain in a temporary folder (`tamga init`), Asia/Almaty, starting `startDate`.
-public func makeChain(startDate: String = "2026-11-20", origin: String = "test.tamga.local/log") throws -> DataFolder {
+/// A fresh chain in a temporary folder (`tamga init`), Asia/Almaty, starting `startDate`; a
+/// development chain if asked (the only kind `tamga demo` and `journal append key.*` write to).
+public func makeChain(
+    startDate: String = "2026-11-20", origin: String = "test.tamga.local/log", development: Bool = false
+) throws -> DataFolder {
     let folder = DataFolder(try temporaryFolder("chain") + "/data")
-    _ = try Ledger.create(folder: folder, origin: origin, timeZone: "Asia/Almaty", startDate: LocalDate(parsing: startDate))
+    _ = try Ledger.create(
+        folder: folder, origin: origin, timeZone: "Asia/Almaty", startDate: LocalDate(parsing: startDate),
+        development: development)
     return folder
 }
 
@@ -30,10 +35,6 @@ public func temporaryFolder(_ name: String = "test") throws -> String {
     let path = FileManager.default.temporaryDirectory.appendingPathComponent("tamga-\(name)-\(UUID().uuidString)").path
     try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
     return path
-}
-
-public func hexString(_ bytes: some Sequence<UInt8>) -> String {
-    bytes.map { String(format: "%02x", $0) }.joined()
 }
 
 /// What a finished process said.
@@ -106,3 +107,8 @@ public let goVerifier: Result<String, MissingTool> = {
         return .failure(MissingTool(description: "cannot run tools/goverify/build.sh: \(error)"))
     }
 }()
+
+/// Lowercase hex by Foundation's formatter: an implementation independent of `Codecs.hex`.
+public func hexString(_ bytes: some Sequence<UInt8>) -> String {
+    bytes.map { String(format: "%02x", $0) }.joined()
+}
