@@ -1,7 +1,7 @@
 // swift-tools-version:6.1
 import PackageDescription
 
-/// Settings every Tamga target shares (STYLE.md section 2): Swift 6 mode plus the upcoming
+/// Settings every Tamga target shares : Swift 6 mode plus the upcoming
 /// features that keep imports and existentials explicit. Warnings are errors in the test
 /// command (`tools/test`), not here, so that other packages can depend on Tamga's libraries.
 let swiftSettings: [SwiftSetting] = [

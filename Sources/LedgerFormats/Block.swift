@@ -1,7 +1,7 @@
 import Codecs
 internal import Crypto
 
-/// A daily block (DESIGN part 1, "Daily blocks"): a checkpoint of the log whose extension lines
+/// A daily block (docs/formats.md, "Daily blocks"): a checkpoint of the log whose extension lines
 /// are exactly
 ///
 ///     block <h>

@@ -1,4 +1,4 @@
-/// A JSON value in the ledger's domain (DESIGN.md part 1): strings, integers within
+/// A JSON value in the ledger's domain (docs/formats.md): strings, integers within
 /// ±(2^53 − 1), booleans, arrays and objects with ASCII keys. There are no floats and no
 /// nulls, so every value has exactly one canonical (RFC 8785) rendering, and that rendering is
 /// byte for byte what Python's

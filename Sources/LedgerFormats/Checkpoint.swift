@@ -54,7 +54,7 @@ public struct Checkpoint: Sendable, Hashable {
     }
 
     /// Verifies a signed checkpoint against the log's key, then parses it. The origin must be
-    /// the key's name (DESIGN part 1), so a checkpoint of another log signed by a key of the
+    /// the key's name (docs/formats.md, "Checkpoints"), so a checkpoint of another log signed by a key of the
     /// same name is refused rather than mistaken for ours.
     public init(note: SignedNote, verifier: NoteVerifier) throws(LedgerFormatsError) {
         try note.verify(using: verifier)

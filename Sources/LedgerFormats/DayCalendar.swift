@@ -1,6 +1,6 @@
 public import Foundation
 
-/// Maps block heights to days of the genesis time zone (DESIGN.md part 1, "Daily blocks"):
+/// Maps block heights to days of the genesis time zone (docs/formats.md, "Daily blocks"):
 /// block `h` closes the local date `startDate + h`, which runs from the first instant of that
 /// date to the first instant of the next, as this machine's tz database says.
 ///

@@ -2,7 +2,7 @@ import Codecs
 import Crypto
 import Foundation
 
-/// The document a chain starts from (DESIGN.md part 1, "Genesis"): canonical JSON, no
+/// The document a chain starts from (docs/formats.md, "Genesis"): canonical JSON, no
 /// trailing newline. Auditors pin its `hash` from an independent channel, and block 0's `prev`
 /// is that hash, so the bytes must be reproducible exactly: version 1 has exactly five fields.
 public struct Genesis: Hashable, Sendable {

@@ -6,7 +6,7 @@ import MerkleLog
 public import Prometheus
 public import PublicLog
 
-/// The node's read-only public HTTP API (DESIGN.md, "Public HTTP (read-only)"): checkpoint,
+/// The node's read-only public HTTP API (docs/formats.md, "Public HTTP API"): checkpoint,
 /// hash tiles, genesis, blocks, proofs, compromise notices, health and metrics.
 ///
 /// The node builds one over its ledger (any `PublicLogReader`: a mirror's store serves the same

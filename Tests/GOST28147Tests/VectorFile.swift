@@ -1,7 +1,7 @@
 import Foundation
 import Testing
 
-/// Reads Resources/vectors.txt (a copy of /work/shared/vectors/gost/vectors.txt) as published:
+/// Reads Resources/vectors.txt (the published GOST 28147-89, Magma and RFC 4357 vectors) as published:
 /// expected values come from the file, never from this test code.
 struct VectorFile {
     let lines: [String]

@@ -10,7 +10,7 @@ import Testing
     static let dayRoot = Array(SHA256.hash(data: Array("day".utf8)))
     static let emptyRoot = Array(SHA256.hash(data: [UInt8]()))
     // 2026-11-23T19:00:00Z and 2026-11-24T19:00:00Z (Python: datetime(2026, 11, 23, 19, tzinfo=utc).timestamp()):
-    // the midnights of 2026-11-24 in Asia/Almaty (UTC+5), DESIGN part 1's example.
+    // the midnights of 2026-11-24 in Asia/Almaty (UTC+5), docs/formats.md's example.
     static let start: Int64 = 1_795_460_400
     static let end: Int64 = 1_795_546_800
 

@@ -1,7 +1,9 @@
 import Foundation
 import MerkleLog
 
-/// Test resources copied from /work/shared/vectors (see its README for provenance).
+/// Test resources: github.com/transparency-dev/merkle's `testdata/` at 417fb0c314750d94 (the
+/// inclusion and consistency probes, copied verbatim) and its RFC 6962 known answers
+/// (`testonly/constants.go`, `rfc6962/rfc6962_test.go`, transcribed into JSON).
 enum Resources {
     static var root: URL? {
         Bundle.module.url(forResource: "rfc6962-known-answers", withExtension: "json", subdirectory: "Resources")?

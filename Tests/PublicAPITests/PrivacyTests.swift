@@ -8,7 +8,7 @@ import LedgerFormats
 import MerkleLog
 import Testing
 
-/// DESIGN.md: "Nothing public carries an owner identifier or any entry content." Every public
+/// docs/formats.md: nothing public carries an owner identifier or any entry content. Every public
 /// response of a ledger full of distinct owners, keys and documents is searched for them.
 @Suite struct PrivacyTests {
     @Test func noPublicResponseCarriesPersonalData() async throws {

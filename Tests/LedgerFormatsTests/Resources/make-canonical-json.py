@@ -5,7 +5,7 @@ Run once; the output is committed. Each case holds an object, written two ways a
 `input` is a non-canonical rendering (indented, keys in insertion order, non-ASCII and control
 characters as \\u escapes, surrogate pairs for non-BMP), and `canonical` is the exact bytes of
 json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False) in UTF-8, which is
-what DESIGN.md part 1 says every entry's bytes equal.
+what docs/formats.md says every entry's bytes equal.
 """
 import base64
 import json
