@@ -85,7 +85,7 @@ public struct ChainAudit: Sendable {
         try walk.openNextBlock()
 
         // Stream every leaf from the resumed size to the checkpoint, closing blocks on the way.
-        let start = walk.tree.size
+        let start = walk.tree.count
         let end = checkpoint.size
         let firstTile = start >> 8
         let endTile = (end + 255) >> 8
@@ -97,10 +97,10 @@ public struct ChainAudit: Sendable {
             async let following = nextStart < nextEnd ? tiles.fetchAll(keys(nextStart, nextEnd)) : []
             for (key, data) in batch {
                 // The first tile may start before the tree verified so far.
-                let known = Int(walk.tree.size - min(walk.tree.size, key.index << 8))
+                let known = Int(walk.tree.count - min(walk.tree.count, key.index << 8))
                 try await walk.consume(leafHashes(data).dropFirst(known))
             }
-            progress(AuditProgress(done: walk.tree.size - start, total: end - start, height: walk.current?.height))
+            progress(AuditProgress(done: walk.tree.count - start, total: end - start, height: walk.current?.height))
             batch = try await following
             batchStart = nextStart
         }
@@ -173,9 +173,12 @@ struct ChainWalk {
     private(set) var previous: VerifiedBlock?
     /// The block whose day the leaves now streamed belong to.
     private(set) var current: VerifiedBlock?
-    private(set) var tree = TreeBuilder()
+    /// The log's tree rebuilt leaf by leaf from the published leaf hashes.
+    private(set) var tree = RootAccumulator()
     private var day = RootAccumulator()
-    private var nodes: [TreeBuilder.Node] = []
+    /// Nodes the rebuilt tree completed at tile levels (tree level 8, 16...), to compare with
+    /// the published higher tiles entry by entry.
+    private var nodes: [(tileLevel: Int, n: UInt64, hash: Hash)] = []
     /// A higher tile entry that does not match the leaves. Reported once the block's roots
     /// checked out: if the leaves were altered, the block's day root names the real culprit.
     private var tileMismatch: AuditError?
@@ -191,17 +194,17 @@ struct ChainWalk {
     /// Continues after `block`, verified by an earlier run: the tree's subtrees are read from
     /// the tiles and must fold to the root that block signed.
     mutating func resume(after block: VerifiedBlock) async throws {
-        let nodes = TreeBuilder.subtreeNodes(size: block.treeSize)
+        let nodes = MerkleTree.perfectSubtrees(size: block.treeSize)
         let hashes = try await tiles.withHashReader(treeSize: block.treeSize) { reader in
             try reader.readHashes(nodes.map { MerkleTree.storedHashIndex(level: $0.level, n: $0.n) })
         }
-        let root = TreeBuilder.fold(hashes[...])
-        guard root == block.rootHash else {
+        let resumed = try RootAccumulator(count: block.treeSize, subtrees: hashes)
+        guard resumed.rootHash == block.rootHash else {
             throw AuditError(
-                failed: block.subject, "tiles", expected: block.rootHash.base64, found: root.base64,
+                failed: block.subject, "tiles", expected: block.rootHash.base64, found: resumed.rootHash.base64,
                 "the tiles of the tree verified before (size \(block.treeSize)) no longer give its root: the log rewrote its history")
         }
-        tree = TreeBuilder(size: block.treeSize, subtrees: hashes)
+        tree = resumed
         previous = block
     }
 
@@ -279,8 +282,8 @@ struct ChainWalk {
         while i < leaves.endIndex {
             try await closeBlocks()
             var stop = leaves.endIndex
-            if let boundary = current?.treeSize, boundary - tree.size < UInt64(stop - i) {
-                stop = i + Int(boundary - tree.size)
+            if let boundary = current?.treeSize, boundary - tree.count < UInt64(stop - i) {
+                stop = i + Int(boundary - tree.count)
             }
             for leaf in leaves[i..<stop] {
                 add(leaf)
@@ -293,7 +296,9 @@ struct ChainWalk {
     /// Adds one leaf to the day and the tree; the caller has closed the blocks before it.
     mutating func add(_ leaf: Hash) {
         day.append(leaf)
-        tree.append(leaf, completed: &nodes)
+        tree.append(leaf) { level, n, hash in
+            if level & 7 == 0 { nodes.append((level >> 3, n, hash)) }
+        }
     }
 
     /// Compares the tile-level nodes the rebuilt tree completed with the published tiles.
@@ -323,7 +328,7 @@ struct ChainWalk {
     /// Closes every block whose tree the leaves streamed so far complete (several when days
     /// were empty), opening the next one after each.
     mutating func closeBlocks() async throws {
-        while let block = current, block.treeSize == tree.size {
+        while let block = current, block.treeSize == tree.count {
             try await checkNodes()
             try await close(block)
             previous = block

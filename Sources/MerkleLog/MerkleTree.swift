@@ -75,7 +75,8 @@ public enum MerkleTree {
 }
 
 /// Computes the root of a tree fed one leaf hash at a time, holding only the roots of its perfect
-/// subtrees (at most 64): the way to hash a day's leaves while they stream out of storage.
+/// subtrees (at most 64): the way to hash a day's leaves while they stream out of storage, and
+/// the auditor's way to rebuild the whole tree from published leaf hashes.
 public struct RootAccumulator: Sendable {
     /// Roots of the perfect subtrees covering the leaves so far, largest first; their sizes are
     /// the set bits of `count`.
@@ -86,11 +87,36 @@ public struct RootAccumulator: Sendable {
 
     public init() {}
 
+    /// Resumes from the tree of `count` leaves whose perfect subtrees, largest first, are
+    /// `subtrees` (read at `MerkleTree.perfectSubtrees(size: count)`); the caller checks that
+    /// `rootHash` is the root it trusts.
+    public init(count: UInt64, subtrees: [Hash]) throws(MerkleLogError) {
+        try MerkleTree.checkSize(count, "tree size")
+        guard subtrees.count == count.nonzeroBitCount else {
+            throw MerkleLogError(
+                .invalidArgument,
+                "a tree of \(count) leaves has \(count.nonzeroBitCount) perfect subtrees, not \(subtrees.count)")
+        }
+        self.count = count
+        self.subtrees = subtrees
+        self.subtrees.reserveCapacity(64)
+    }
+
     public mutating func append(_ leafHash: Hash) {
+        append(leafHash) { _, _, _ in }
+    }
+
+    /// Appends a leaf and reports each interior node it completes, lowest first, as (tree
+    /// level, index in that level, hash): the nodes a verifier compares with published tiles.
+    public mutating func append(_ leafHash: Hash, completed: (_ level: Int, _ index: UInt64, _ hash: Hash) -> Void) {
         var hash = leafHash
         // Each trailing 1 bit of `count` is a perfect subtree that the new leaf completes.
-        for _ in 0..<(~count).trailingZeroBitCount {
+        let completes = (~count).trailingZeroBitCount
+        var level = 0
+        while level < completes {
             hash = MerkleTree.nodeHash(subtrees.removeLast(), hash)
+            level += 1
+            completed(level, count >> UInt64(level), hash)
         }
         subtrees.append(hash)
         count += 1
@@ -99,6 +125,21 @@ public struct RootAccumulator: Sendable {
     /// The RFC 9162 root of the leaves appended so far (`MerkleTree.emptyRoot` for none).
     public var rootHash: Hash {
         MerkleTree.foldSubtrees(subtrees)
+    }
+}
+
+extension MerkleTree {
+    /// The perfect subtrees of a tree of `size` leaves, largest (leftmost) first, as (level,
+    /// index in that level): the stored hashes from which `RootAccumulator(count:subtrees:)`
+    /// resumes.
+    public static func perfectSubtrees(size: UInt64) -> [(level: Int, n: UInt64)] {
+        var nodes: [(level: Int, n: UInt64)] = []
+        var start: UInt64 = 0
+        for level in stride(from: 63, through: 0, by: -1) where size & (1 << UInt64(level)) != 0 {
+            nodes.append((level, start >> UInt64(level)))
+            start += 1 << UInt64(level)
+        }
+        return nodes
     }
 }
 

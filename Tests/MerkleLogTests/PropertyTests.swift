@@ -131,6 +131,33 @@ private func code(_ body: () throws -> Void) -> MerkleLogError.Code? {
         #expect(accumulator.count == 100 && accumulator.rootHash == Reference.root(log.leafHashes[..<100]))
     }
 
+    /// The accumulator resumed from a tree's perfect subtrees continues exactly as one that
+    /// saw every leaf, and every node it reports completing is the stored hash at that place.
+    @Test func accumulatorResumesAndReportsTheNodesItCompletes() throws {
+        var rng = SeededGenerator(state: 3)
+        for size in [0, 1, 2, 3, 255, 256, 257, 511, 1_000] + (0..<20).map({ _ in Int.random(in: 1...1_900, using: &rng) }) {
+            let subtrees = MerkleTree.perfectSubtrees(size: UInt64(size))
+            #expect(subtrees.count == UInt64(size).nonzeroBitCount)
+            let hashes = try log.stored.readHashes(subtrees.map { MerkleTree.storedHashIndex(level: $0.level, n: $0.n) })
+            var resumed = try RootAccumulator(count: UInt64(size), subtrees: hashes)
+            #expect(resumed.rootHash == Reference.root(log.leafHashes[..<size]), "resumed at \(size)")
+            var completed: [(Int, UInt64, Hash)] = []
+            for leaf in log.leafHashes[size..<(size + 100)] {
+                resumed.append(leaf) { completed.append(($0, $1, $2)) }
+            }
+            #expect(resumed.count == UInt64(size + 100))
+            #expect(resumed.rootHash == Reference.root(log.leafHashes[..<(size + 100)]), "continued from \(size)")
+            // Every node completed, at every level, is the tree's stored hash there.
+            let stored = try log.stored.readHashes(completed.map { MerkleTree.storedHashIndex(level: $0.0, n: $0.1) })
+            #expect(completed.map(\.2) == stored, "nodes completed after \(size)")
+            // 100 leaves complete 100 - (popcount change) interior nodes: none are missed.
+            let expected = 100 - UInt64(size + 100).nonzeroBitCount + UInt64(size).nonzeroBitCount
+            #expect(UInt64(completed.count) == expected)
+        }
+        #expect(throws: MerkleLogError.self) { try RootAccumulator(count: 3, subtrees: [MerkleTree.emptyRoot]) }
+        #expect(throws: MerkleLogError.self) { try RootAccumulator(count: MerkleTree.maxSize + 1, subtrees: []) }
+    }
+
     @Test func readerContractAndRangeErrors() throws {
         struct ShortReader: HashReader {
             func readHashes(_ indexes: [Int64]) throws -> [Hash] {
