@@ -17,7 +17,7 @@ struct TamgaAudit: AsyncParsableCommand {
             Exit status: 0 verified, 1 verification failed (the first failure is named: which \
             block or entry, which field, expected and found), 2 usage, input or network error.
             """,
-        subcommands: [Chain.self, ReceiptCommand.self, ExportCommand.self, Watch.self, MakeChain.self]
+        subcommands: [Chain.self, ReceiptCommand.self, ExportCommand.self, Watch.self]
     )
 
     /// ArgumentParser's own `main`, with usage errors mapped to exit status 2 (it uses 64).
