@@ -177,22 +177,9 @@ package enum BlockTime {
     package static func formatInstant(_ seconds: Int64) -> String {
         precondition(range.contains(seconds), "LedgerFormats: block instant outside the years 0001...9999")
         let days = seconds >= 0 ? seconds / 86_400 : (seconds - 86_399) / 86_400
-        let secondOfDay = Int(seconds - days * 86_400)
-        let civil = Civil.civil(fromDays: days)
         var bytes: [UInt8] = []
         bytes.reserveCapacity(20)
-        Civil.appendDigits(civil.year, count: 4, to: &bytes)
-        bytes.append(UInt8(ascii: "-"))
-        Civil.appendDigits(civil.month, count: 2, to: &bytes)
-        bytes.append(UInt8(ascii: "-"))
-        Civil.appendDigits(civil.day, count: 2, to: &bytes)
-        bytes.append(UInt8(ascii: "T"))
-        Civil.appendDigits(secondOfDay / 3600, count: 2, to: &bytes)
-        bytes.append(UInt8(ascii: ":"))
-        Civil.appendDigits(secondOfDay / 60 % 60, count: 2, to: &bytes)
-        bytes.append(UInt8(ascii: ":"))
-        Civil.appendDigits(secondOfDay % 60, count: 2, to: &bytes)
-        bytes.append(UInt8(ascii: "Z"))
+        Civil.appendInstant(days: days, millisecondOfDay: Int(seconds - days * 86_400) * 1000, milliseconds: false, to: &bytes)
         return String(decoding: bytes, as: UTF8.self)
     }
 

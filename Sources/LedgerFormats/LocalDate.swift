@@ -135,6 +135,28 @@ enum Civil {
         return value
     }
 
+    /// Appends `YYYY-MM-DDTHH:MM:SS[.mmm]Z` for the instant `millisecondOfDay` into day `days`
+    /// since 1970-01-01 (negative before it).
+    static func appendInstant(days: Int64, millisecondOfDay: Int, milliseconds: Bool, to bytes: inout [UInt8]) {
+        let civil = civil(fromDays: days)
+        appendDigits(civil.year, count: 4, to: &bytes)
+        bytes.append(UInt8(ascii: "-"))
+        appendDigits(civil.month, count: 2, to: &bytes)
+        bytes.append(UInt8(ascii: "-"))
+        appendDigits(civil.day, count: 2, to: &bytes)
+        bytes.append(UInt8(ascii: "T"))
+        appendDigits(millisecondOfDay / 3_600_000, count: 2, to: &bytes)
+        bytes.append(UInt8(ascii: ":"))
+        appendDigits(millisecondOfDay / 60_000 % 60, count: 2, to: &bytes)
+        bytes.append(UInt8(ascii: ":"))
+        appendDigits(millisecondOfDay / 1000 % 60, count: 2, to: &bytes)
+        if milliseconds {
+            bytes.append(UInt8(ascii: "."))
+            appendDigits(millisecondOfDay % 1000, count: 3, to: &bytes)
+        }
+        bytes.append(UInt8(ascii: "Z"))
+    }
+
     /// Appends `value` zero-padded to exactly `count` digits (callers keep it in range).
     static func appendDigits(_ value: Int, count: Int, to bytes: inout [UInt8]) {
         var divisor = 1

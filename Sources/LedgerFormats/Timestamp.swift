@@ -121,24 +121,9 @@ public struct Timestamp: Hashable, Comparable, Sendable, CustomStringConvertible
 
     /// Appends the RFC 3339 text to a buffer, for serializers that build bytes directly.
     func appendRFC3339(to bytes: inout [UInt8], milliseconds: Bool) {
-        let days = millisecondsSinceEpoch / Self.millisecondsPerDay
-        let millisecondOfDay = Int(millisecondsSinceEpoch % Self.millisecondsPerDay)
-        let civil = Civil.civil(fromDays: days)
-        Civil.appendDigits(civil.year, count: 4, to: &bytes)
-        bytes.append(UInt8(ascii: "-"))
-        Civil.appendDigits(civil.month, count: 2, to: &bytes)
-        bytes.append(UInt8(ascii: "-"))
-        Civil.appendDigits(civil.day, count: 2, to: &bytes)
-        bytes.append(UInt8(ascii: "T"))
-        Civil.appendDigits(millisecondOfDay / 3_600_000, count: 2, to: &bytes)
-        bytes.append(UInt8(ascii: ":"))
-        Civil.appendDigits(millisecondOfDay / 60_000 % 60, count: 2, to: &bytes)
-        bytes.append(UInt8(ascii: ":"))
-        Civil.appendDigits(millisecondOfDay / 1000 % 60, count: 2, to: &bytes)
-        if milliseconds {
-            bytes.append(UInt8(ascii: "."))
-            Civil.appendDigits(millisecondOfDay % 1000, count: 3, to: &bytes)
-        }
-        bytes.append(UInt8(ascii: "Z"))
+        Civil.appendInstant(
+            days: millisecondsSinceEpoch / Self.millisecondsPerDay,
+            millisecondOfDay: Int(millisecondsSinceEpoch % Self.millisecondsPerDay), milliseconds: milliseconds,
+            to: &bytes)
     }
 }
