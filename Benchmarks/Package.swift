@@ -22,10 +22,12 @@ let package = Package(
             name: "tamga-bench",
             dependencies: [
                 .product(name: "Backup", package: "Tamga"),
+                .product(name: "HSMBoundary", package: "Tamga"),
                 .product(name: "Journal", package: "Tamga"),
                 .product(name: "Ledger", package: "Tamga"),
                 .product(name: "LedgerFormats", package: "Tamga"),
                 .product(name: "MerkleLog", package: "Tamga"),
+                .product(name: "PublicLog", package: "Tamga"),
                 .product(name: "LevelDB", package: "Tamga"),
                 .product(name: "SignCore", package: "Tamga"),
                 .product(name: "Sodium", package: "Tamga"),

@@ -1,7 +1,8 @@
+public import LedgerFormats
 public import Sodium
 
-/// The HSM's root of trust: the operations that need the node's master secret, run where the
-/// secret lives. The software backend (`SoftwareHSM`, the default) holds it in locked memory,
+/// The HSM's root of trust: the operations that need the node's master secret or the log key,
+/// run where those secrets live. The software backend (`SoftwareHSM`, the default) holds it in locked memory,
 /// read from `master.key`; a PKCS#11 backend keeps it in a token as a non-extractable key and
 /// runs the same operations there. Nothing outside a backend ever holds the master secret:
 /// callers get only results derived from it.
@@ -20,4 +21,8 @@ public protocol HSMBackend: Sendable {
 
     /// Opens what `seal` made for the same `context`; throws if it was made elsewhere or altered.
     func open(_ sealed: [UInt8], context: [UInt8]) throws -> SecureBytes
+
+    /// The log's signing key for `origin`: checkpoints and blocks are signed where it lives.
+    /// Throws if the backend holds no log key for that origin.
+    func logSigner(origin: String) throws -> any NoteSigner
 }

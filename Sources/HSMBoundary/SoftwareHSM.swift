@@ -16,18 +16,21 @@ public import Sodium
 public final class SoftwareHSM: HSMBackend {
     private let master: SecureBytes
     private let sealingKey: SecureBytes
+    /// Where the sealed log key is (`log-key.sealed` in the data folder).
+    public let logKeyPath: String
 
     /// Loads the master secret from `masterKeyPath`, refusing a file that others may read.
-    public convenience init(masterKeyPath: String) throws {
-        try self.init(master: MasterKey.load(from: masterKeyPath))
+    public convenience init(masterKeyPath: String, logKeyPath: String) throws {
+        try self.init(master: MasterKey.load(from: masterKeyPath), logKeyPath: logKeyPath)
     }
 
-    /// Makes a backend over a master secret already in locked memory (tests, restores).
-    public init(master: SecureBytes) throws {
+    /// Makes a backend over a master secret already in locked memory (a new chain, tests).
+    public init(master: SecureBytes, logKeyPath: String) throws {
         guard master.count == MasterKey.length else {
             throw HSMBoundaryError(.secrets, "a master key has \(MasterKey.length) bytes, not \(master.count)")
         }
         self.master = master
+        self.logKeyPath = logKeyPath
         // The label predates the backend (it was SignCore's TOTP seal key): kept, so that
         // sealed values written before still open.
         sealingKey = try Blake2b.keyedHash(Array("tamga signcore v1 totp seal".utf8), key: master)
@@ -49,14 +52,14 @@ public final class SoftwareHSM: HSMBackend {
         }
     }
 
-    /// The log key sealed at `path` under this backend's master secret.
-    public func logKey(origin: String, path: String) throws -> LogKey {
-        try LogKey.load(origin: origin, masterKey: master, path: path)
+    /// The log key sealed at `logKeyPath` under this backend's master secret.
+    public func logSigner(origin: String) throws -> any NoteSigner {
+        try LogKey.load(origin: origin, masterKey: master, path: logKeyPath)
     }
 
-    /// Generates the log key for `origin` and writes it sealed to `path` (mode 0600).
-    public func createLogKey(origin: String, path: String) throws -> LogKey {
-        try LogKey.create(origin: origin, masterKey: master, path: path)
+    /// Generates the log key for `origin` and writes it sealed to `logKeyPath` (mode 0600).
+    public func createLogKey(origin: String) throws -> LogKey {
+        try LogKey.create(origin: origin, masterKey: master, path: logKeyPath)
     }
 }
 

@@ -27,7 +27,7 @@ extension Ledger {
         return try secrets {
             let createdMasterKey = !files.fileExists(atPath: folder.masterKey)
             let masterKey = try createdMasterKey ? MasterKey.create(at: folder.masterKey) : MasterKey.load(from: folder.masterKey)
-            let logKey = try SoftwareHSM(master: masterKey).createLogKey(origin: origin, path: folder.logKey)
+            let logKey = try SoftwareHSM(master: masterKey, logKeyPath: folder.logKey).createLogKey(origin: origin)
             let genesis = try Genesis(origin: origin, verifierKey: logKey.verifier.verifierKey, timeZone: timeZone, startDate: startDate)
             try writeNewFile(folder.genesis, genesis.canonicalBytes, mode: 0o644)
             let store = try JournalStore.create(at: folder.store, genesis: genesis.canonicalBytes, development: development)
@@ -42,14 +42,18 @@ extension Ledger {
     /// (refusing loose permissions), unseals the log key, and checks store, genesis and key
     /// against each other.
     public static func open(folder: DataFolder, clock: any LedgerClock = SystemClock(), maxBatch: Int = 4096) throws -> Ledger {
-        let hsm = try secrets { try SoftwareHSM(masterKeyPath: folder.masterKey) }
-        return try open(folder: folder, hsm: hsm, clock: clock, maxBatch: maxBatch)
+        try open(folder: folder, hsm: softwareHSM(folder), clock: clock, maxBatch: maxBatch)
     }
 
-    /// Opens the chain in `folder`, its log key unsealed by `hsm` (so that the node loads the
-    /// master key once, for the ledger and the embedded HSM alike).
+    /// The software HSM backend of `folder`: its `master.key` and `log-key.sealed`.
+    public static func softwareHSM(_ folder: DataFolder) throws -> SoftwareHSM {
+        try secrets { try SoftwareHSM(masterKeyPath: folder.masterKey, logKeyPath: folder.logKey) }
+    }
+
+    /// Opens the chain in `folder`, signing with `hsm`'s log key (so that the node loads its
+    /// secrets once, for the ledger and the embedded HSM alike).
     public static func open(
-        folder: DataFolder, hsm: SoftwareHSM, clock: any LedgerClock = SystemClock(), maxBatch: Int = 4096
+        folder: DataFolder, hsm: any HSMBackend, clock: any LedgerClock = SystemClock(), maxBatch: Int = 4096
     ) throws -> Ledger {
         let genesisBytes: [UInt8]
         do {
@@ -58,7 +62,7 @@ extension Ledger {
             throw LedgerError(.secrets, "no genesis document at \(folder.genesis): is \(folder.path) a Tamga data folder? Create one with `tamga init --data \(folder.path) --origin ORIGIN`")
         }
         let genesis = try Genesis(parsing: genesisBytes)
-        let logKey = try secrets { try hsm.logKey(origin: genesis.origin, path: folder.logKey) }
+        let logKey = try secrets { try hsm.logSigner(origin: genesis.origin) }
         let store = try JournalStore.open(at: folder.store)
         return try Ledger(store: store, genesis: genesis, signer: logKey, clock: clock, maxBatch: maxBatch)
     }

@@ -64,7 +64,7 @@ struct NodeCommand: AsyncParsableCommand {
             let created = try createDevChain(folder)
             logger.notice("created a dev chain", metadata: ["data": "\(folder.path)", "verifierKey": "\(created.verifierKey)"])
         }
-        let hsm = try SoftwareHSM(masterKeyPath: folder.masterKey)
+        let hsm = try Ledger.softwareHSM(folder)
         let ledger = try Ledger.open(folder: folder, hsm: hsm)
         print("tamga node: chain \(ledger.genesis.origin) in \(folder.path)")
         print("  public API and explorer  http://\(settings.publicHost):\(settings.publicPort)/")

@@ -54,7 +54,7 @@ struct Chain {
         var configuration = SignCore.Configuration(biometricServiceKey: biometricKey.publicKey)
         configuration.argon2 = .testOnly
         let core = try SignCore(
-            journal: ledger, backend: SoftwareHSM(masterKeyPath: folder.masterKey), configuration: configuration,
+            journal: ledger, backend: Ledger.softwareHSM(folder), configuration: configuration,
             clock: clock)
         return try await body(core)
     }

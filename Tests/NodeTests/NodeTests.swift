@@ -142,7 +142,7 @@ import X509
         defer { ledger.shutdown() }
         let api = try #require(
             try NodeServices.serviceAPI(
-                ledger: ledger, hsm: SoftwareHSM(masterKeyPath: folder.masterKey), configuration: configuration,
+                ledger: ledger, hsm: Ledger.softwareHSM(folder), configuration: configuration,
                 devBiometricKey: Ed25519.PrivateKey()))
         let port = AsyncStream<Int>.makeStream()
         var logger = Logger(label: "test")

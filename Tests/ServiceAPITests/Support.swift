@@ -87,7 +87,7 @@ struct Fixture {
         var coreConfiguration = SignCore.Configuration(biometricServiceKey: biometricKey.publicKey)
         coreConfiguration.argon2 = .testOnly
         let core = try SignCore(
-            journal: ledger, backend: try SoftwareHSM(masterKeyPath: folder.masterKey), configuration: coreConfiguration,
+            journal: ledger, backend: try Ledger.softwareHSM(folder), configuration: coreConfiguration,
             clock: clock)
         var configuration = ServiceAPI.Configuration(
             operatorID: "ca-operator", operatorTokenSHA256: Array(SHA256.hash(data: Array(operatorToken.utf8))))

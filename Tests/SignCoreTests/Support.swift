@@ -64,7 +64,7 @@ struct Harness {
             configuration.argon2 = .testOnly
             configure(&configuration)
             let masterKey = try MasterKey.load(from: folder.masterKey)
-            let backend = try SoftwareHSM(master: masterKey)
+            let backend = try SoftwareHSM(master: masterKey, logKeyPath: folder.logKey)
             let core = try SignCore(journal: journal, backend: backend, configuration: configuration, clock: clock)
             let harness = Harness(
                 kind: kind, folder: folder, journal: journal, ledger: ledger, memory: memory, core: core, clock: clock,

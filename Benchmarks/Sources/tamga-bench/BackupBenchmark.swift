@@ -2,7 +2,9 @@ import ArgumentParser
 import Backup
 import Foundation
 import Journal
+import HSMBoundary
 import Ledger
+import PublicLog
 import Sodium
 
 /// Issue 9: how long an HSM backup and a restore take for a store of `--entries` events, each

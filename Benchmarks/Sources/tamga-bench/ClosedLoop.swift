@@ -1,4 +1,6 @@
+import HSMBoundary
 import Ledger
+import PublicLog
 import LedgerFormats
 
 /// `writers` tasks, each awaiting one `Ledger.append` at a time, for `duration`: the load of a
@@ -29,7 +31,7 @@ struct ClosedLoop {
     static func run(_ ledger: Ledger, _ workload: Workload, writers: Int, duration: Duration) async throws -> ClosedLoop
     {
         let clock = ContinuousClock()
-        let sizeBefore = ledger.current.treeSize
+        let sizeBefore = ledger.head.treeSize
         let cpuBefore = processCPUTime()
         let scheduleBefore = SchedulerSnapshot.now()
         let start = clock.now
@@ -58,7 +60,7 @@ struct ClosedLoop {
         let cpu = processCPUTime() - cpuBefore
         let busiestThread = SchedulerSnapshot.now().busiestSummary(since: scheduleBefore, over: elapsed)
         let appends = results.reduce(0) { $0 + $1.latencies.count }
-        let grown = ledger.current.treeSize - sizeBefore
+        let grown = ledger.head.treeSize - sizeBefore
         guard grown == UInt64(appends) else {
             throw BenchError("the tree grew by \(grown) but \(appends) appends were acknowledged")
         }

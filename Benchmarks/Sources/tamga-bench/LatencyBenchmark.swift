@@ -1,6 +1,8 @@
 import ArgumentParser
 import Foundation
+import HSMBoundary
 import Ledger
+import PublicLog
 import LedgerFormats
 import Synchronization
 
@@ -75,7 +77,7 @@ struct LatencyBenchmark: AsyncParsableCommand {
         let clock = ContinuousClock()
         let cpuBefore = processCPUTime()
         let scheduleBefore = SchedulerSnapshot.now()
-        let sizeBefore = ledger.current.treeSize
+        let sizeBefore = ledger.head.treeSize
         let start = clock.now
         var maxLag = Duration.zero
         await withDiscardingTaskGroup { group in
@@ -119,7 +121,7 @@ struct LatencyBenchmark: AsyncParsableCommand {
 
         // Independently of what `append` returned: the latest signed checkpoint verifies under
         // the genesis key and covers every acknowledged sequence number.
-        let head = ledger.current
+        let head = ledger.head
         let checkpoint = try Checkpoint(note: head.checkpoint, verifier: ledger.verifier)
         let highest = succeeded.map(\.seq).max() ?? 0
         guard checkpoint.size > highest, head.treeSize - sizeBefore == UInt64(succeeded.count) else {

@@ -1,28 +1,25 @@
-import Codecs
 import ArgumentParser
 import Crypto
 import Foundation
 import LedgerFormats
 import MerkleLog
 
-/// `tamga-audit make-chain` (hidden, for the benchmark): writes the static export of a large
-/// synthetic chain straight to disk, much faster than a node could sequence it: real canonical
-/// entries (never written out, only their leaf hashes), all tiles, one block per day signed with
-/// a throwaway key, the checkpoint and the genesis.
+/// `tamga-bench make-chain`: writes the static export of a large synthetic chain straight to
+/// disk, much faster than a node could sequence it: real canonical entries (never written out,
+/// only their leaf hashes), all tiles, one block per day signed with a throwaway key, the
+/// checkpoint and the genesis. The auditor's benchmark is `tamga-audit chain` on it.
 ///
-/// It lives here rather than in a separate package because it needs MerkleLog and
-/// LedgerFormats, which the package does not export as products. It shares no code with
-/// `Audit`: the tile pyramid and the roots are computed with MerkleLog's public functions and
-/// a separate, naive tile builder.
+/// It shares no code with `Audit`: the tile pyramid and the roots are computed with MerkleLog's
+/// public functions and a separate, naive tile builder.
 struct MakeChain: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "make-chain",
-        abstract: "Write a synthetic chain as a static export (benchmarking).",
+        abstract: "Write a synthetic chain as a static export, for the auditor's benchmark.",
         discussion: """
-            tamga-audit make-chain --out /tmp/audit-bench --events 10000000 --days 365
-            then: tamga-audit chain --dir /tmp/audit-bench --genesis /tmp/audit-bench/genesis
-            """,
-        shouldDisplay: false
+            tamga-bench make-chain --out /tmp/audit-bench --events 10000000 --days 365
+            then, from the main package: swift build -c release --product tamga-audit &&
+              .build/release/tamga-audit chain --dir /tmp/audit-bench --genesis /tmp/audit-bench/genesis
+            """
     )
 
     @Option(help: ArgumentHelp("The export folder (must not exist).", valueName: "dir")) var out: String
@@ -95,33 +92,14 @@ struct MakeChain: AsyncParsableCommand {
             try writer.write(note, to: "blocks/\(height)")
             if height == days - 1 { try writer.write(note, to: "blocks/latest") }
             previousHash = block.hash
-            if height % 30 == 0 { standardError("make-chain: block \(height), \(seq) events") }
+            if height % 30 == 0 { progress("make-chain: block \(height), \(seq) events") }
         }
         try tiles.finish()
         let checkpoint = try Checkpoint(origin: origin, size: UInt64(seq), rootHash: tree.rootHash.bytes)
         try writer.write(Array(try checkpoint.signed(by: signer).formatted.utf8), to: "checkpoint")
         let seconds = Date().timeIntervalSince(started)
         print("wrote \(out): \(seq) events, \(days) blocks, \(tiles.written) tiles in \(String(format: "%.1f", seconds)) s")
-        print("genesis sha256 \(hex(genesis.hash))")
-    }
-}
-
-/// A throwaway Ed25519 log key, held only for the run.
-private struct BenchSigner: NoteSigner {
-    let key: Curve25519.Signing.PrivateKey
-    let name: String
-    let keyID: UInt32
-    let verifier: NoteVerifier
-
-    init(name: String) throws {
-        key = Curve25519.Signing.PrivateKey()
-        self.name = name
-        verifier = try NoteVerifier(name: name, publicKey: Array(key.publicKey.rawRepresentation))
-        keyID = verifier.keyID
-    }
-
-    func sign(_ message: [UInt8]) throws -> [UInt8] {
-        Array(try key.signature(for: message))
+        print("genesis sha256 \(genesis.hash.map { String(format: "%02x", $0) }.joined())")
     }
 }
 

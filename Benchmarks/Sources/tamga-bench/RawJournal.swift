@@ -5,8 +5,8 @@ import LevelDB
 import MerkleLog
 
 /// The journal's writes without the ledger: for a batch of appends, the same keys and values
-/// `Ledger` commits (the scheme of Sources/Journal/Layout.swift: entry, leaf-hash index, owner and
-/// key indexes, tree hashes, signed checkpoint, time), written as one LevelDB batch with
+/// `Ledger` commits (the scheme of Sources/Journal/Layout.swift: entry, leaf-hash index, owner
+/// index, tree hashes, signed checkpoint, time), written as one LevelDB batch with
 /// `Database.write(_:sync:)`. Measures what the storage allows for a given batch size.
 ///
 /// The bytes are prepared outside the timed part, so the figure is LevelDB plus the disk only.
@@ -54,7 +54,6 @@ final class RawJournal {
             batch.put(Key.entry(seq), entry.canonicalBytes)
             batch.put(Key.leaf(leafHash), Key.bigEndian(seq))
             batch.put(Key.index(Key.owner, record.owner, seq), [])
-            if case .string(let keyID) = record[field: "key"] { batch.put(Key.index(Key.keyID, keyID, seq), []) }
         }
         let stored = try MerkleTree.storedHashes(n: size, leafHashes: leafHashes, reader: RawHashReader(db: db))
         for (offset, hash) in stored.hashes.enumerated() {
@@ -137,7 +136,6 @@ final class RawJournal {
 /// The journal's key scheme (Sources/Journal/Layout.swift), restated: that one is internal.
 private enum Key {
     static let owner = UInt8(ascii: "o")
-    static let keyID = UInt8(ascii: "k")
     static let checkpoint = Array("s/checkpoint".utf8)
     static let time = Array("s/time".utf8)
 
@@ -166,17 +164,19 @@ private struct RawHashReader: HashReader {
     }
 }
 
-/// A log key for the raw benchmark's checkpoints: real Ed25519 signatures, so the checkpoint
-/// value has its production size.
+/// A throwaway log key, held only for the run (the raw benchmark's checkpoints, the synthetic
+/// chain's blocks): real Ed25519 signatures, so notes have their production size.
 struct BenchSigner: NoteSigner {
     let name: String
     let keyID: UInt32
+    let verifier: NoteVerifier
     private let key: Curve25519.Signing.PrivateKey
 
     init(name: String) throws {
         key = Curve25519.Signing.PrivateKey()
         self.name = name
-        keyID = try NoteVerifier(name: name, publicKey: Array(key.publicKey.rawRepresentation)).keyID
+        verifier = try NoteVerifier(name: name, publicKey: Array(key.publicKey.rawRepresentation))
+        keyID = verifier.keyID
     }
 
     func sign(_ message: [UInt8]) throws -> [UInt8] { Array(try key.signature(for: message)) }

@@ -6,7 +6,10 @@
 import ArgumentParser
 import Dispatch
 import Foundation
+import HSMBoundary
 import Ledger
+import LedgerFormats
+import PublicLog
 import SignCore
 import Sodium
 import Synchronization
@@ -210,8 +213,8 @@ struct HSM: Sendable {
         var configuration = SignCore.Configuration(biometricServiceKey: biometricKey.publicKey)
         configuration.argon2 = SignCoreBenchmark.argon2
         configure(&configuration)
-        let masterKey = try MasterKey.load(from: DataFolder(folder.path + "/data").masterKey)
-        let core = try SignCore(ledger: ledger, masterKey: masterKey, configuration: configuration)
+        let backend = try Ledger.softwareHSM(DataFolder(folder.path + "/data"))
+        let core = try SignCore(journal: ledger, backend: backend, configuration: configuration)
         return HSM(folder: folder, ledger: ledger, core: core, biometricKey: biometricKey)
     }
 
@@ -287,7 +290,7 @@ struct SignRun {
                 for try await one in group { all.append(one) }
                 return all
             }
-            let sizeBefore = hsm.ledger.current.treeSize
+            let sizeBefore = hsm.ledger.head.treeSize
             let cpuBefore = processCPUTime()
             let scheduleBefore = SchedulerSnapshot.now()
             let start = clock.now
@@ -322,7 +325,7 @@ struct SignRun {
             run.elapsed += elapsed
             let signed = keys.count * hashesPerSAD
             run.signatures += signed
-            let grown = hsm.ledger.current.treeSize - sizeBefore
+            let grown = hsm.ledger.head.treeSize - sizeBefore
             guard grown == UInt64(signed) else {
                 throw BenchError("the tree grew by \(grown) entries for \(signed) signatures")
             }

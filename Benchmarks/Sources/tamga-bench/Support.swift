@@ -6,7 +6,9 @@
     import Darwin
 #endif
 import Foundation
+import HSMBoundary
 import Ledger
+import PublicLog
 import LedgerFormats
 
 /// Why a benchmark could not run (a setup step failed); never a measurement.
