@@ -39,25 +39,41 @@ package enum Base64 {
     package static func append(
         _ bytes: some Collection<UInt8>, _ alphabet: Alphabet = .standard, to out: inout [UInt8]
     ) {
-        let digits = alphabet == .standard ? standardDigits : urlDigits
-        out.reserveCapacity(out.count + encodedLength(bytes.count, alphabet))
-        var iterator = bytes.makeIterator()
-        while let b0 = iterator.next() {
-            let b1 = iterator.next()
-            let b2 = iterator.next()
-            out.append(digits[Int(b0 >> 2)])
-            out.append(digits[Int((b0 & 0x03) << 4 | (b1 ?? 0) >> 4)])
-            if let b1 {
-                out.append(digits[Int((b1 & 0x0F) << 2 | (b2 ?? 0) >> 6)])
-            } else if alphabet == .standard {
-                out.append(UInt8(ascii: "="))
-            }
-            if let b2 {
-                out.append(digits[Int(b2 & 0x3F)])
-            } else if alphabet == .standard {
-                out.append(UInt8(ascii: "="))
-            }
+        // The work happens in non-generic code: a generic body called from another module runs
+        // unspecialized, byte by byte through witness tables (an entry's salt is encoded on the
+        // ledger's hot path).
+        if let done: Void = bytes.withContiguousStorageIfAvailable({
+            append(UnsafeRawBufferPointer($0), alphabet, to: &out)
+        }) {
+            return done
         }
+        Array(bytes).withUnsafeBytes { append($0, alphabet, to: &out) }
+    }
+
+    private static func append(_ bytes: UnsafeRawBufferPointer, _ alphabet: Alphabet, to out: inout [UInt8]) {
+        let digits = alphabet == .standard ? standardDigits : urlDigits
+        let padded = alphabet == .standard
+        out.reserveCapacity(out.count + encodedLength(bytes.count, alphabet))
+        var index = 0
+        while index + 3 <= bytes.count {
+            let chunk = UInt32(bytes[index]) << 16 | UInt32(bytes[index + 1]) << 8 | UInt32(bytes[index + 2])
+            out.append(digits[Int(chunk >> 18 & 63)])
+            out.append(digits[Int(chunk >> 12 & 63)])
+            out.append(digits[Int(chunk >> 6 & 63)])
+            out.append(digits[Int(chunk & 63)])
+            index += 3
+        }
+        let rest = bytes.count - index
+        guard rest > 0 else { return }
+        let chunk = UInt32(bytes[index]) << 16 | (rest == 2 ? UInt32(bytes[index + 1]) << 8 : 0)
+        out.append(digits[Int(chunk >> 18 & 63)])
+        out.append(digits[Int(chunk >> 12 & 63)])
+        if rest == 2 {
+            out.append(digits[Int(chunk >> 6 & 63)])
+        } else if padded {
+            out.append(UInt8(ascii: "="))
+        }
+        if padded { out.append(UInt8(ascii: "=")) }
     }
 
     package static func encode(_ bytes: some Collection<UInt8>, _ alphabet: Alphabet = .standard) -> String {

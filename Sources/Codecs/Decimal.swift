@@ -3,7 +3,12 @@
 /// no input can overflow.
 package enum CanonicalDecimal {
     package static func parse(_ text: some StringProtocol) -> UInt64? {
-        let digits = text.utf8
+        // Non-generic work on the UTF-8 bytes (see `Base64.append`).
+        var text = String(text)
+        return text.withUTF8(parse(utf8:))
+    }
+
+    private static func parse(utf8 digits: UnsafeBufferPointer<UInt8>) -> UInt64? {
         guard let first = digits.first, digits.count <= 20, first != UInt8(ascii: "0") || digits.count == 1 else {
             return nil
         }

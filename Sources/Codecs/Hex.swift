@@ -1,15 +1,20 @@
 /// Lowercase hex, as entries, notices, record names and the command line write hashes.
 package func hex(_ bytes: some Sequence<UInt8>) -> String {
+    // Non-generic work on contiguous bytes (see `Base64.append`): a `key.use` writes one per signature.
+    bytes.withContiguousStorageIfAvailable { hex(UnsafeRawBufferPointer($0)) } ?? Array(bytes).withUnsafeBytes(hex)
+}
+
+private func hex(_ bytes: UnsafeRawBufferPointer) -> String {
     let digits: StaticString = "0123456789abcdef"
-    var out: [UInt8] = []
-    out.reserveCapacity(bytes.underestimatedCount * 2)
-    digits.withUTF8Buffer { digits in
-        for byte in bytes {
-            out.append(digits[Int(byte >> 4)])
-            out.append(digits[Int(byte & 0x0F)])
+    return digits.withUTF8Buffer { digits in
+        String(unsafeUninitializedCapacity: bytes.count * 2) { out in
+            for (index, byte) in bytes.enumerated() {
+                out[2 * index] = digits[Int(byte >> 4)]
+                out[2 * index + 1] = digits[Int(byte & 0x0F)]
+            }
+            return bytes.count * 2
         }
     }
-    return String(decoding: out, as: UTF8.self)
 }
 
 /// The bytes written as hex digits (either case) in `text`, or nil if it is not an even run of them.
