@@ -96,8 +96,6 @@ package enum Base64 {
             guard input.count % 4 == 0 else { return nil }
             if digits > 0, input[digits - 1] == UInt8(ascii: "=") { digits -= 1 }
             if digits > 0, input[digits - 1] == UInt8(ascii: "=") { digits -= 1 }
-            // "x===" is not padding: at most two, and only after two or three digits.
-            guard input.count - digits < 3 else { return nil }
         }
         // One leftover digit carries 6 bits, less than a byte: no encoder writes it.
         guard digits % 4 != 1 else { return nil }

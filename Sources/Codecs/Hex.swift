@@ -40,7 +40,3 @@ package func bytes(hex text: some StringProtocol) -> [UInt8]? {
 
 /// base64url without padding (RFC 4648 section 5): bearer tokens and URL parameters.
 package func base64URL(_ bytes: some Collection<UInt8>) -> String { Base64.encode(bytes, .url) }
-
-/// The bytes of canonical unpadded base64url `text`, or nil (standard base64's `+`, `/` and
-/// `=` too: a token has one spelling).
-package func bytes(base64URL text: some StringProtocol) -> [UInt8]? { Base64.decode(text, .url) }

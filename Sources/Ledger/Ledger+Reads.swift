@@ -58,7 +58,7 @@ extension Ledger {
     }
 
     /// Whether the chain was made as a development chain (`tamga node --dev`, `tamga demo`):
-    /// only such a chain takes key events from the command line or the dev stand-ins.
+    /// only such a chain takes key events from the command line (`journal append`, `demo`).
     public var isDevelopmentChain: Bool {
         get throws { try store.isDevelopment() }
     }

@@ -221,13 +221,11 @@ public final class Ledger: @unchecked Sendable {
     }
 
     /// Sequences `events` as consecutive entries, in order, with `records`, in one batch (and
-    /// one checkpoint); returns when they are durable and signed over, one `Appended` each.
+    /// one checkpoint); returns when they are durable and signed over, one `Appended` each. A
+    /// call of more than `maxBatch` events is committed alone, whole.
     public func append(_ events: [EventRecord], records: [RecordWrite]) async throws -> [Appended] {
         guard !events.isEmpty else {
             throw LedgerError(.invalidEvent, "an append needs at least one event")
-        }
-        guard events.count <= maxBatch else {
-            throw LedgerError(.invalidEvent, "one append takes at most \(maxBatch) events, not \(events.count)")
         }
         return try await withCheckedThrowingContinuation { continuation in
             enqueue(.appendAll(events, records, continuation))

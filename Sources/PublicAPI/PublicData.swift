@@ -28,8 +28,8 @@ package final class PublicData: Sendable {
     private let checkpointCache: Mutex<(note: SignedNote, body: ByteBuffer)?> = Mutex(nil)
     /// Parsed blocks by height. A block's text never changes once sealed (cosignatures only add
     /// signature lines, which the parsed fields do not include), so entries never go stale;
-    /// the map grows by one entry a day.
-    private let blocks: Mutex<[UInt64: SealedBlock]> = Mutex([:])
+    /// the map grows by one entry a day. The note itself is read fresh: its signature lines can.
+    private let blocks: Mutex<[UInt64: Block]> = Mutex([:])
 
     package init(log: any PublicLogReader, tileCacheCapacity: Int, hashCacheCapacity: Int) throws(LedgerFormatsError) {
         self.log = log
@@ -121,12 +121,12 @@ package final class PublicData: Sendable {
     /// Block `height` parsed, with its note as published; nil when it is not sealed yet. The
     /// writer verified it when it sealed it; the signature is not checked again here.
     package func block(_ height: UInt64) throws -> SealedBlock? {
-        if let block = blocks.withLock({ $0[height] }) { return block }
         guard height < log.head.blockCount, let bytes = try log.blockNote(height) else { return nil }
         let note = try SignedNote(parsing: bytes)
-        let sealed = SealedBlock(block: try Block(text: note.text), note: note.formatted)
-        blocks.withLock { $0[height] = sealed }
-        return sealed
+        if let block = blocks.withLock({ $0[height] }) { return SealedBlock(block: block, note: note.formatted) }
+        let block = try Block(text: note.text)
+        blocks.withLock { $0[height] = block }
+        return SealedBlock(block: block, note: note.formatted)
     }
 
     /// A sealed block below the head that is not in the store: the store is damaged.

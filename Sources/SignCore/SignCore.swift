@@ -226,7 +226,7 @@ public final class SignCore: Sendable {
         } catch {
             throw SignCoreError(
                 .unavailable,
-                "the journal did not take the \(entries[0].event) event (\(error)); nothing was changed, retry later")
+                "the journal did not take the \(events.first?.name.rawValue ?? "") event (\(error)); nothing was changed, retry later")
         }
     }
 

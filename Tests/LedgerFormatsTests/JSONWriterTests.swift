@@ -37,6 +37,11 @@ import Testing
         #expect(array[1] as? Bool == false)
         #expect((array[2] as? [String: [Int]])?["x"] == [1])
         #expect((object["e"] as? [Any])?.isEmpty == true)
+        // Escapes are exactly RFC 8785's (the canonical writer's): short forms where JSON has
+        // them, lowercase \u00xx for the other controls, everything else raw.
+        var escapes = JSONWriter()
+        escapes.string("\u{8}\u{c}\n\r\t\u{1}\u{1f}\"\\/\u{7f}é\u{2028}")
+        #expect(escapes.bytes == Array(#""\b\f\n\r\t\u0001\u001f\"\\/"#.utf8) + Array("\u{7f}é\u{2028}\"".utf8))
         // Members stay in the order written (the APIs' documented shapes).
         let text = String(decoding: json.bytes, as: UTF8.self)
         #expect(text.hasPrefix(#"{"n":18446744073709551615,"i":-9223372036854775808,"s":"#))

@@ -1,5 +1,6 @@
 import Foundation
 import LedgerFormats
+import TestSupport
 import Testing
 
 /// The event vocabulary: every case becomes the entry fields documented in docs/formats.md and
@@ -58,6 +59,33 @@ import Testing
             "key": "k", "notAfter": "1970-01-01T00:00:00.000Z", "serial": "0a", "operator": "op",
         ])
         #expect(try fields(.nodeStart).isEmpty)
+    }
+
+    /// docs/formats.md's table of events and their fields is what the code writes: for each
+    /// event, the fields written are the documented ones (the optional ones only when set).
+    @Test func fieldsAreTheOnesFormatsMdDocuments() throws {
+        let text = try String(contentsOf: packageRoot.appendingPathComponent("docs/formats.md"), encoding: .utf8)
+        let section = try #require(text.components(separatedBy: "### 3.3 Event names").last?.components(separatedBy: "\n## ").first)
+        var documented: [String: (required: Set<String>, optional: Set<String>)] = [:]
+        for row in section.split(separator: "\n") where row.hasPrefix("| `") {
+            let cells = row.split(separator: "|").map { $0.trimmingCharacters(in: .whitespaces) }
+            guard cells.count == 3 else { continue }
+            func names(_ text: Substring) -> Set<String> {
+                Set(text.components(separatedBy: "`").enumerated().filter { $0.offset % 2 == 1 }.map(\.element))
+            }
+            let parts = cells[2].split(separator: ";", maxSplits: 1)
+            let required = cells[2].hasPrefix("none") || cells[2].hasPrefix("not written") ? [] : names(parts[0])
+            let optional = parts.count > 1 ? names(parts[1]) : []
+            for event in names(Substring(cells[0])) { documented[event] = (required, optional) }
+        }
+        let all = try Self.all()
+        #expect(Set(all.map(\.name.rawValue)).subtracting(documented.keys).isEmpty, "every event is documented")
+        #expect(Set(documented.keys).subtracting(all.map(\.name.rawValue)) == ["retention.prune"], "every documented event is written (but the reserved one)")
+        for event in all {
+            let written = Set(try EventRecord(event, owner: "o").fields.keys)
+            let doc = try #require(documented[event.name.rawValue])
+            #expect(written.isSuperset(of: doc.required) && written.isSubset(of: doc.required.union(doc.optional)), "\(event.name): writes \(written.sorted()), documented \(doc)")
+        }
     }
 
     /// A record that lacks a field of its event, or spells one otherwise, has no typed view;

@@ -29,32 +29,35 @@ import Testing
     }
 
     /// A batch append (the HSM's N signatures of one call) is N consecutive entries in the
-    /// order given, under one checkpoint, with its records, however many other appends run.
+    /// order given, under one checkpoint, with its records, however many other appends run; a
+    /// commit holds at most `maxBatch` entries, unless it is one call's larger batch, whole.
     @Test func batchAppendsAreContiguousAndInOrderBesideConcurrentWriters() async throws {
         let folder = try makeChain()
         let clock = ManualClock(ms("2026-11-20T10:00:00Z"))
         let ledger = try Ledger.open(folder: folder, clock: clock, maxBatch: 64)
         ledger.start()
         defer { ledger.shutdown() }
+        // Singles from half the writers, batches of 4 to 60 from the others, and one of 100.
+        let sizes = (0..<17).map { $0 == 16 ? 100 : $0 % 2 == 0 ? 1 : $0 * 4 }
         let results = try await withThrowingTaskGroup(of: (writer: Int, appended: [Appended]).self) { group in
-            for writer in 0..<16 {
+            for writer in 0..<17 {
                 group.addTask {
-                    // Singles from half the writers, batches of 4 to 60 from the others.
-                    if writer % 2 == 0 {
+                    if sizes[writer] == 1 {
                         var out: [Appended] = []
                         for i in 0..<10 { out.append(try await ledger.append(record(owner: "single-\(writer)-\(i)"))) }
                         return (writer, out)
                     }
-                    let events = try (0..<(writer * 4)).map { try record(.keyUse, owner: "batch-\(writer)", key: "k-\($0)") }
+                    let events = try (0..<sizes[writer]).map { try record(.keyUse, owner: "batch-\(writer)", key: "k-\($0)") }
                     return (writer, try await ledger.append(events, records: [.put("test/batch-\(writer)", [UInt8(writer)])]))
                 }
             }
             return try await group.reduce(into: []) { $0.append($1) }
         }
-        #expect(results.flatMap(\.appended).map(\.seq).sorted() == Array(0..<UInt64(80 + 4 * 64)))
-        for (writer, appended) in results where writer % 2 == 1 {
+        let all = results.flatMap(\.appended)
+        #expect(all.map(\.seq).sorted() == Array(0..<UInt64(8 * 10 + 4 * 64 + 100)))
+        for (writer, appended) in results where sizes[writer] > 1 {
             let first = try #require(appended.first)
-            #expect(appended.count == writer * 4)
+            #expect(appended.count == sizes[writer])
             #expect(appended.map(\.seq) == Array(first.seq..<first.seq + UInt64(appended.count)), "one batch is contiguous")
             #expect(Set(appended.map(\.treeSize)).count == 1, "one batch, one checkpoint")
             let entries = try ledger.entries(from: first.seq, count: appended.count).map { try Entry(parsing: $0) }
@@ -62,21 +65,24 @@ import Testing
             #expect(entries.map { $0.record[field: "key"] } == (0..<appended.count).map { FieldValue.string("k-\($0)") })
             #expect(try ledger.record("test/batch-\(writer)") == [UInt8(writer)])
         }
+        // Each commit (one checkpoint size) holds at most 64 entries, or is the 100 alone.
+        let commits = Dictionary(grouping: all, by: \.treeSize)
+        #expect(commits.count > 8)
+        for (size, entries) in commits where entries.count > 64 {
+            #expect(entries.count == 100 && entries.map(\.seq).max() == size - 1, "only the oversized batch, whole")
+        }
         try checkChainInvariants(ledger)
     }
 
-    @Test func batchAppendRefusesNothingAndTooMuch() async throws {
+    @Test func batchAppendRefusesNothingAndTakesABigBatchWhole() async throws {
         let folder = try makeChain()
         let ledger = try Ledger.open(folder: folder, clock: ManualClock(ms("2026-11-20T10:00:00Z")), maxBatch: 8)
         ledger.start()
         defer { ledger.shutdown() }
-        for count in [0, 9] {
-            await #expect { _ = try await ledger.append(try (0..<count).map { _ in try record() }, records: []) } throws: {
-                ($0 as? LedgerError)?.code == .invalidEvent
-            }
-        }
+        await #expect { _ = try await ledger.append([], records: []) } throws: { ($0 as? LedgerError)?.code == .invalidEvent }
         #expect(ledger.head.treeSize == 0)
-        #expect(try await ledger.append(try (0..<8).map { _ in try record() }, records: []).map(\.seq) == Array(0..<8))
+        let big = try await ledger.append(try (0..<20).map { _ in try record() }, records: [])
+        #expect(big.map(\.seq) == Array(0..<20) && big.allSatisfy { $0.treeSize == 20 })
     }
 
     /// 64 writers, 20 appends each; the ledger is shut down and released before this returns.

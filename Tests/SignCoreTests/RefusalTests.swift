@@ -51,6 +51,22 @@ import Testing
 
     // MARK: SAD
 
+    /// A journal that takes nothing: the signatures are never returned (no signature without
+    /// its `key.use`), and the refusal says to retry.
+    @Test func aFailingJournalReturnsNoSignature() async throws {
+        try await Harness.with(journals: [.memory]) { h in
+            let key = try await h.createKey(owner: owner, password: password)
+            let hashes = randomHashes(3)
+            let activation = try await h.authorize(key, password: password, hashes: hashes)
+            let before = try h.size
+            try #require(h.memory).failAppends()
+            await expectRefusal(.unavailable) {
+                try await h.core.sign(keyID: key.id, owner: owner, sad: activation.sad, hashes: hashes)
+            }
+            #expect(try h.size == before, "nothing was journaled")
+        }
+    }
+
     @Test func signWithoutSADIsRefused() async throws {
         try await Harness.with { h in
             let key = try await h.createKey(owner: owner, password: password)

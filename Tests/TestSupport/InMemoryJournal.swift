@@ -21,8 +21,9 @@ public final class InMemoryJournal: HSMJournal {
     }
 
     public func append(_ events: [EventRecord], records: [RecordWrite]) async throws -> [Appended] {
-        try state.withLock { state in
-            guard !state.failing else { throw InMemoryJournalError() }
+        guard !events.isEmpty else { throw InMemoryJournalError(description: "an append needs at least one event") }
+        return try state.withLock { state in
+            guard !state.failing else { throw InMemoryJournalError(description: "the in-memory journal refuses appends (the test asked it to fail)") }
             let time = try Timestamp(millisecondsSinceEpoch: max(clock.now(), state.entries.last?.time.millisecondsSinceEpoch ?? 0))
             let first = state.entries.count
             let entries = try events.enumerated().map { offset, event in
@@ -48,7 +49,9 @@ public final class InMemoryJournal: HSMJournal {
 
     public func records(prefix: String) throws -> [(name: String, value: [UInt8])] {
         state.withLock { state in
-            state.records.filter { $0.key.hasPrefix(prefix) }.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
+            // Byte order of the names, as LevelDB orders keys.
+            state.records.filter { $0.key.hasPrefix(prefix) }.sorted { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) }
+                .map { ($0.key, $0.value) }
         }
     }
 
@@ -60,5 +63,5 @@ public final class InMemoryJournal: HSMJournal {
 }
 
 public struct InMemoryJournalError: Error, CustomStringConvertible {
-    public var description: String { "the in-memory journal refuses appends (the test asked it to fail)" }
+    public let description: String
 }
