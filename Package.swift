@@ -1,7 +1,7 @@
 // swift-tools-version:6.1
 import PackageDescription
 
-/// Settings every Tamga target shares : Swift 6 mode plus the upcoming
+/// Settings every Tamga target shares: Swift 6 mode plus the upcoming
 /// features that keep imports and existentials explicit. Warnings are errors in the test
 /// command (`tools/test`), not here, so that other packages can depend on Tamga's libraries.
 let swiftSettings: [SwiftSetting] = [
@@ -92,7 +92,8 @@ let package = Package(
         .target(
             name: "Backup",
             dependencies: [
-                "Codecs", "HSMBoundary", "Ledger", "Journal", "LedgerFormats", "MerkleLog", "Sodium", "SLIP39", crypto,
+                "Codecs", "HSMBoundary", "Ledger", "Journal", "LedgerFormats", "MerkleLog", "PublicLog", "Sodium", "SLIP39",
+                crypto,
             ],
             swiftSettings: swiftSettings),
 
@@ -131,6 +132,15 @@ let package = Package(
             ],
             swiftSettings: swiftSettings),
 
+        // A C2SP tlog-witness for any log, with the Tamga daily-block statement.
+        .target(
+            name: "Witness",
+            dependencies: [
+                "Codecs", "HSMBoundary", "LedgerFormats", "LevelDB", "MerkleLog", "Sodium", hummingbird, logging,
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings),
+
         // The auditor's verification: public data and the genesis only, never node code.
         .target(name: "Audit", dependencies: ["Codecs", "MerkleLog", "LedgerFormats", crypto], swiftSettings: swiftSettings),
 
@@ -138,8 +148,10 @@ let package = Package(
         .executableTarget(
             name: "tamga",
             dependencies: [
-                "Codecs", "HSMBoundary", "Ledger", "LedgerFormats", "MerkleLog", "Sodium", "Node", "Backup", crypto,
-                logging, serviceLifecycle, argumentParser,
+                "Codecs", "HSMBoundary", "Ledger", "Witness", "LedgerFormats", "MerkleLog", "PublicLog", "Sodium", "Node",
+                "Backup", crypto,
+                hummingbird, logging, serviceLifecycle, .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+                argumentParser,
             ],
             swiftSettings: swiftSettings),
         .executableTarget(
@@ -208,6 +220,13 @@ let package = Package(
             dependencies: [
                 "TestSupport", "Codecs", "Backup", "HSMBoundary", "Ledger", "PublicLog", "Journal", "LedgerFormats", "MerkleLog", "Sodium",
                 "SLIP39", "SignCore", crypto,
+            ],
+            swiftSettings: swiftSettings),
+        .testTarget(
+            name: "WitnessTests",
+            dependencies: [
+                "TestSupport", "Witness", "Codecs", "HSMBoundary", "Ledger", "LedgerFormats", "MerkleLog", "PublicLog", crypto,
+                hummingbird, hummingbirdTesting,
             ],
             swiftSettings: swiftSettings),
         .testTarget(name: "GOST28147Tests", dependencies: ["GOST28147"], resources: [.copy("Resources")], swiftSettings: swiftSettings),

@@ -131,22 +131,69 @@ public struct LogKey: NoteSigner {
 
     /// Generates a log key for `origin` and writes it sealed to `path` (mode 0600).
     public static func create(origin: String, masterKey: SecureBytes, path: String) throws -> LogKey {
-        let key = try Ed25519.PrivateKey()
-        let sealed = try XChaCha20Poly1305.seal(key.seed(), key: masterKey, associatedData: associatedData(origin))
-        try writeNewFile(path, sealed)
-        return try LogKey(key: key, origin: origin)
+        try LogKey(key: SealedSeed.create(path: path, masterKey: masterKey, associatedData: associatedData(origin)), origin: origin)
     }
 
     /// Unseals the log key; fails if the master key or the origin is not the one it was made with.
     public static func load(origin: String, masterKey: SecureBytes, path: String) throws -> LogKey {
+        let key = try SealedSeed.load(
+            path: path, masterKey: masterKey, associatedData: associatedData(origin),
+            what: "the log key \(path) for origin '\(origin)'")
+        return try LogKey(key: key, origin: origin)
+    }
+}
+
+/// A witness's Ed25519 cosigning key (C2SP tlog-cosignature v1: key ID type 0x04), sealed like
+/// the log key under its own data folder's master key, bound to the witness name.
+public struct WitnessKey: NoteSigner {
+    private let key: Ed25519.PrivateKey
+    public let name: String
+    public let keyID: UInt32
+    public let verifier: CosignatureVerifier
+
+    private init(key: Ed25519.PrivateKey, name: String) throws {
+        self.key = key
+        self.name = name
+        self.verifier = try CosignatureVerifier(name: name, publicKey: key.publicKey)
+        self.keyID = verifier.keyID
+    }
+
+    public func sign(_ message: [UInt8]) throws -> [UInt8] { key.signature(for: message) }
+
+    private static func associatedData(_ name: String) -> [UInt8] { Array("tamga witness key v1\n\(name)".utf8) }
+
+    public static func create(name: String, masterKey: SecureBytes, path: String) throws -> WitnessKey {
+        try WitnessKey(key: SealedSeed.create(path: path, masterKey: masterKey, associatedData: associatedData(name)), name: name)
+    }
+
+    public static func load(name: String, masterKey: SecureBytes, path: String) throws -> WitnessKey {
+        let key = try SealedSeed.load(
+            path: path, masterKey: masterKey, associatedData: associatedData(name),
+            what: "the witness key \(path) for '\(name)'")
+        return try WitnessKey(key: key, name: name)
+    }
+}
+
+/// An Ed25519 seed sealed (XChaCha20-Poly1305) under the master key in a file of its own.
+private enum SealedSeed {
+    static func create(path: String, masterKey: SecureBytes, associatedData: [UInt8]) throws -> Ed25519.PrivateKey {
+        let key = try Ed25519.PrivateKey()
+        try writeNewFile(path, try XChaCha20Poly1305.seal(key.seed(), key: masterKey, associatedData: associatedData))
+        return key
+    }
+
+    static func load(path: String, masterKey: SecureBytes, associatedData: [UInt8], what: String) throws
+        -> Ed25519.PrivateKey
+    {
         let sealed = try readFile(path)
         let seed: SecureBytes
         do {
-            seed = try XChaCha20Poly1305.open(sealed, key: masterKey, associatedData: associatedData(origin))
+            seed = try XChaCha20Poly1305.open(sealed, key: masterKey, associatedData: associatedData)
         } catch {
-            throw HSMBoundaryError(.mismatch, "the log key \(path) does not open with this master key and origin '\(origin)': wrong master key, another node's key, or a damaged file")
+            throw HSMBoundaryError(
+                .mismatch, "\(what) does not open with this master key: wrong master key, another's key, or a damaged file")
         }
-        return try LogKey(key: Ed25519.PrivateKey(seed: seed), origin: origin)
+        return try Ed25519.PrivateKey(seed: seed)
     }
 }
 

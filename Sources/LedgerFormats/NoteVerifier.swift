@@ -35,29 +35,39 @@ public struct NoteVerifier: Sendable, Hashable, CustomStringConvertible {
     /// Parses a verifier key string `<name>+<8 lowercase hex key ID>+<base64(0x01 || key)>`,
     /// refusing any other spelling and a key ID that does not match the key.
     public init(verifierKey: String) throws(LedgerFormatsError) {
+        let (name, claimedID, key) = try NoteVerifier.parse(verifierKey, type: NoteVerifier.ed25519Type, what: "Ed25519")
+        try self.init(name: name, publicKey: key, errorCode: .malformed)
+        guard keyID == claimedID else {
+            throw LedgerFormatsError(.malformed, "verifier key ID \(NoteVerifier.hex(claimedID)) does not match its key (expected \(NoteVerifier.hex(keyID))); the string is corrupted")
+        }
+    }
+
+    /// The parts of a vkey `<name>+<8 lowercase hex key ID>+<base64(type || 32-byte key)>` of
+    /// the given signature type; the caller checks the name and the key ID.
+    static func parse(_ verifierKey: String, type expected: UInt8, what: String) throws(LedgerFormatsError)
+        -> (name: String, keyID: UInt32, publicKey: [UInt8])
+    {
         let parts = verifierKey.split(separator: "+", maxSplits: 2, omittingEmptySubsequences: false)
         guard parts.count == 3 else {
             throw LedgerFormatsError(.malformed, "a verifier key has the form <name>+<key ID>+<base64 key>; check that the whole string was copied")
         }
-        let name = String(parts[0])
         let idHex = parts[1]
         guard idHex.utf8.count == 8, idHex.utf8.allSatisfy({ NoteVerifier.hexValue($0) != nil }) else {
             throw LedgerFormatsError(.malformed, "verifier key ID must be 8 lowercase hex digits, found \"\(idHex.prefix(20))\"")
         }
-        let claimedID = idHex.utf8.reduce(UInt32(0)) { $0 << 4 | UInt32(NoteVerifier.hexValue($1) ?? 0) }
+        let keyID = idHex.utf8.reduce(UInt32(0)) { $0 << 4 | UInt32(NoteVerifier.hexValue($1) ?? 0) }
         guard let keyData = Base64.decode(parts[2]), let type = keyData.first else {
             throw LedgerFormatsError(.malformed, "verifier key data is not canonical standard base64")
         }
-        guard type == NoteVerifier.ed25519Type else {
-            throw LedgerFormatsError(.unsupported, "verifier key type 0x\(String(type, radix: 16)) is not supported: only Ed25519 (0x01)")
+        guard type == expected else {
+            throw LedgerFormatsError(
+                .unsupported,
+                "verifier key type 0x\(String(type, radix: 16)) is not the \(what) type 0x\(String(expected, radix: 16))")
         }
         guard keyData.count == 33 else {
             throw LedgerFormatsError(.malformed, "an Ed25519 verifier key holds 32 key bytes, found \(keyData.count - 1)")
         }
-        try self.init(name: name, publicKey: Array(keyData.dropFirst()), errorCode: .malformed)
-        guard keyID == claimedID else {
-            throw LedgerFormatsError(.malformed, "verifier key ID \(idHex) does not match its key (expected \(NoteVerifier.hex(keyID))); the string is corrupted")
-        }
+        return (String(parts[0]), keyID, Array(keyData.dropFirst()))
     }
 
     /// The C2SP verifier key string, as published in the genesis document.
@@ -69,9 +79,14 @@ public struct NoteVerifier: Sendable, Hashable, CustomStringConvertible {
 
     /// Key ID = first 4 bytes, big-endian, of SHA-256(name || 0x0A || 0x01 || public key).
     public static func keyID(name: String, publicKey: [UInt8]) -> UInt32 {
+        keyID(name: name, type: ed25519Type, publicKey: publicKey)
+    }
+
+    /// The signed-note key ID of a key of signature type `type`.
+    static func keyID(name: String, type: UInt8, publicKey: [UInt8]) -> UInt32 {
         var hasher = SHA256()
         hasher.update(data: Array(name.utf8))
-        hasher.update(data: [0x0A, ed25519Type])
+        hasher.update(data: [0x0A, type])
         hasher.update(data: publicKey)
         return hasher.finalize().withUnsafeBytes { digest in
             digest.prefix(4).reduce(UInt32(0)) { $0 << 8 | UInt32($1) }

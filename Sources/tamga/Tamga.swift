@@ -16,6 +16,7 @@ struct Tamga: AsyncParsableCommand {
             """,
         subcommands: [
             NodeCommand.self, Init.self, JournalCommand.self, ReceiptCommand.self, ChainCommand.self, HSM.self, OperatorToken.self,
+            WitnessCommand.self,
             Demo.self,
         ]
     )

@@ -79,6 +79,19 @@ enum GoVerifier {
         #expect(run.stdout == SignedNoteTests.xmodText)
     }
 
+    /// A checkpoint that witnesses cosigned (tlog-cosignature lines, key type 0x04) still
+    /// verifies with golang.org/x/mod's note package, which ignores lines by unknown keys.
+    @Test func cosignedCheckpointVerifiesThere() throws {
+        var note = try Self.checkpointNote()
+        for name in ["witness.example/w1", "witness.example/w2"] {
+            note = try note.adding(try Cosignature.sign(text: note.text, time: 1_795_154_400, with: WitnessPolicyTests.Cosigner(name: name)))
+        }
+        #expect(note.signatures.count == 3)
+        let run = try GoVerifier.check("note", key: try Self.signer.verifier.verifierKey, text: note.formatted)
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(run.stdout == note.text)
+    }
+
     @Test func signedCheckpointVerifiesThere() throws {
         let note = try Self.checkpointNote()
         let key = try Self.signer.verifier.verifierKey
