@@ -46,6 +46,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
     ],
     // The module graph (docs/architecture.md): every arrow points down this list.
     targets: [
@@ -125,8 +126,10 @@ let package = Package(
         .target(
             name: "Node",
             dependencies: [
-                "Codecs", "HSMBoundary", "Ledger", "LedgerFormats", "PublicAPI", "PublicLog", "Explorer", "ServiceAPI",
-                "SignCore", "Sodium", hummingbird,
+                "Codecs", "HSMBoundary", "Ledger", "LedgerFormats", "MerkleLog", "PublicAPI", "PublicLog", "Explorer",
+                "ServiceAPI", "SignCore", "Sodium", "Witness", hummingbird,
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "HummingbirdCore", package: "hummingbird"), .product(name: "HummingbirdTLS", package: "hummingbird"),
                 logging, serviceLifecycle, .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ],
@@ -161,7 +164,7 @@ let package = Package(
         // What the test targets share: a manual clock, scratch folders, running built tools,
         // an in-memory journal for the HSM.
         .target(
-            name: "TestSupport", dependencies: ["Ledger", "LedgerFormats", "HSMBoundary", "MerkleLog"], path: "Tests/TestSupport",
+            name: "TestSupport", dependencies: ["Ledger", "LedgerFormats", "HSMBoundary", "MerkleLog", "Sodium"], path: "Tests/TestSupport",
             swiftSettings: swiftSettings),
 
         .testTarget(name: "CodecsTests", dependencies: ["Codecs"], swiftSettings: swiftSettings),
@@ -200,7 +203,7 @@ let package = Package(
         .testTarget(
             name: "NodeTests",
             dependencies: [
-                "TestSupport", "Codecs", "Node", "HSMBoundary", "Ledger", "PublicLog", "LedgerFormats", "Sodium", crypto, x509, asn1, logging,
+                "TestSupport", "Codecs", "Node", "Witness", hummingbird, "HSMBoundary", "Ledger", "PublicLog", "LedgerFormats", "Sodium", crypto, x509, asn1, logging,
                 serviceLifecycle,
             ],
             swiftSettings: swiftSettings),

@@ -158,6 +158,8 @@ public final class JournalStore: Sendable {
     }
 
     public func checkpoint() throws -> [UInt8]? { try get(Layout.checkpointKey) }
+    /// The newest checkpoint with the witnesses' cosignatures that met the policy, if any.
+    public func cosignedCheckpoint() throws -> [UInt8]? { try get(Layout.cosignedKey) }
     public func lastTime() throws -> Int64? { try get(Layout.timeKey).flatMap(Layout.readBigEndian).map { Int64(bitPattern: $0) } }
     public func block(_ height: UInt64) throws -> [UInt8]? { try get(Layout.block(height)) }
 
@@ -290,6 +292,8 @@ public struct JournalBatch {
         batch.put(Layout.checkpointKey, note)
         batch.put(Layout.timeKey, Layout.bigEndian(UInt64(bitPattern: lastTime)))
     }
+
+    public func setCosignedCheckpoint(_ note: [UInt8]) { batch.put(Layout.cosignedKey, note) }
 
     public func putBlock(height: UInt64, note: [UInt8]) {
         batch.put(Layout.block(height), note)

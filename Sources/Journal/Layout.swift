@@ -14,6 +14,7 @@
 /// | `o` len(2) owner seq                  | empty: the owner's entries, by seq           |
 /// | `s/checkpoint`                        | the latest signed checkpoint note            |
 /// | `s/time`                              | the latest entry's time, ms since 1970 (8)   |
+/// | `s/cosigned`                          | the newest checkpoint witnesses cosigned     |
 /// | `b` height                            | the signed block note                        |
 /// | `x/` name                             | records of other modules (e.g. the HSM's)    |
 ///
@@ -27,6 +28,7 @@ enum Layout {
     static let developmentKey = Array("meta/development".utf8)
     static let checkpointKey = Array("s/checkpoint".utf8)
     static let timeKey = Array("s/time".utf8)
+    static let cosignedKey = Array("s/cosigned".utf8)
 
     static let entryPrefix = UInt8(ascii: "e")
     static let hashPrefix = UInt8(ascii: "h")

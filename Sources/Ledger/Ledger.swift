@@ -54,18 +54,25 @@ public final class Ledger: @unchecked Sendable {
         /// Several events of one caller: consecutive entries, in order, in one batch.
         case appendAll([EventRecord], [RecordWrite], CheckedContinuation<[Appended], any Error>)
         case sealDueDays(CheckedContinuation<Void, any Error>)
+        /// Witnesses' cosignatures to keep (`addCosignatures`, `publishCosigned`).
+        case cosign(Cosigning, CheckedContinuation<Void, any Error>)
 
         /// How many entries the request adds.
         var entryCount: Int {
             switch self {
             case .append: 1
             case .appendAll(let events, _, _): events.count
-            case .sealDueDays: 0
+            case .sealDueDays, .cosign: 0
             }
         }
     }
 
     fileprivate enum Phase { case idle, running, stopping, stopped, failed(LedgerError) }
+
+    fileprivate enum Cosigning {
+        case block(UInt64, [NoteSignature])
+        case checkpoint(SignedNote)
+    }
 
     /// What only the writer needs.
     private struct TreeState {
@@ -150,7 +157,8 @@ public final class Ledger: @unchecked Sendable {
         let lastTime = try store.lastTime() ?? 0
         let head = LogHead(
             treeSize: checkpoint.size, rootHash: root, checkpoint: note, blockCount: blockCount,
-            checkpointTime: Self.checkpointTime(lastTime))
+            checkpointTime: Self.checkpointTime(lastTime),
+            cosignedCheckpoint: try store.cosignedCheckpoint().map { try SignedNote(parsing: $0) })
         let tree = TreeState(
             size: checkpoint.size, root: root, lastTime: lastTime, blockCount: blockCount,
             previousBlockHash: previousBlockHash, dayFirst: dayFirst, day: day, openDay: nil)
@@ -229,6 +237,25 @@ public final class Ledger: @unchecked Sendable {
         }
         return try await withCheckedThrowingContinuation { continuation in
             enqueue(.appendAll(events, records, continuation))
+        }
+    }
+
+    /// Adds witnesses' cosignature lines to block `height`'s stored note: `/blocks/<h>` serves
+    /// them from then on. The block's text, and so its hash, do not change. A line by a key
+    /// already on the note is not added again. Durable when this returns.
+    public func addCosignatures(_ lines: [NoteSignature], toBlock height: UInt64) async throws {
+        try await withCheckedThrowingContinuation { continuation in
+            enqueue(.cosign(.block(height, lines), continuation))
+        }
+    }
+
+    /// Keeps `note`, a checkpoint of this log with the witnesses' cosignatures that meet the
+    /// operator's policy, as the one served (`LogHead.cosignedCheckpoint`). Refused unless the
+    /// log's own signature verifies and its tree is the stored tree of that size; ignored when
+    /// an older one than the one kept. Durable when this returns.
+    public func publishCosigned(_ note: SignedNote) async throws {
+        try await withCheckedThrowingContinuation { continuation in
+            enqueue(.cosign(.checkpoint(note), continuation))
         }
     }
 
@@ -359,6 +386,7 @@ public final class Ledger: @unchecked Sendable {
         var records: [EventRecord] = []
         var replies: [Reply] = []
         var sealers: [CheckedContinuation<Void, any Error>] = []
+        var cosignings: [(Cosigning, CheckedContinuation<Void, any Error>)] = []
         var recordWrites: [RecordWrite] = []
         records.reserveCapacity(requests.count)
         replies.reserveCapacity(requests.count)
@@ -373,8 +401,10 @@ public final class Ledger: @unchecked Sendable {
                 replies.append(.all(events.count, continuation))
                 recordWrites += writes
             case .sealDueDays(let continuation): sealers.append(continuation)
+            case .cosign(let cosigning, let continuation): cosignings.append((cosigning, continuation))
             }
         }
+        if !cosignings.isEmpty { try keep(cosignings) }
         guard !records.isEmpty else {
             for sealer in sealers { sealer.resume() }
             return
@@ -436,6 +466,62 @@ public final class Ledger: @unchecked Sendable {
         for sealer in sealers { sealer.resume() }
     }
 
+    /// Writes witnesses' cosignatures in one batch of their own. A cosigning that does not fit
+    /// (an unknown block, a checkpoint of another tree) is refused alone; the others are kept.
+    private func keep(_ cosignings: [(Cosigning, CheckedContinuation<Void, any Error>)]) throws {
+        let batch = JournalBatch()
+        var blocks: [UInt64: SignedNote] = [:]
+        var cosigned = published.cosignedCheckpoint
+        var accepted: [CheckedContinuation<Void, any Error>] = []
+        for (cosigning, continuation) in cosignings {
+            do {
+                switch cosigning {
+                case .block(let height, let lines):
+                    guard height < tree.blockCount, let stored = try blocks[height] ?? storedBlock(height) else {
+                        throw LedgerError(.notFound, "block \(height) is not sealed: there is nothing to cosign")
+                    }
+                    var signatures = stored.signatures
+                    for line in lines where !signatures.contains(where: { $0.name == line.name && $0.keyID == line.keyID }) {
+                        signatures.append(line)
+                    }
+                    let note = try SignedNote(text: stored.text, signatures: signatures)
+                    blocks[height] = note
+                    batch.putBlock(height: height, note: Array(note.formatted.utf8))
+                case .checkpoint(let note):
+                    let checkpoint = try Checkpoint(note: note, verifier: verifier)
+                    guard checkpoint.size <= tree.size,
+                        try MerkleTree.treeHash(size: checkpoint.size, reader: StoreHashReader(store)).bytes == checkpoint.rootHash
+                    else {
+                        throw LedgerError(.mismatch, "the cosigned checkpoint (size \(checkpoint.size)) is not of this log's tree")
+                    }
+                    let current = try cosigned.map { try Checkpoint(text: $0.text).size } ?? 0
+                    if cosigned == nil || checkpoint.size > current
+                        || (checkpoint.size == current && note.signatures.count > cosigned?.signatures.count ?? 0)
+                    {
+                        cosigned = note
+                        batch.setCosignedCheckpoint(Array(note.formatted.utf8))
+                    }
+                }
+                accepted.append(continuation)
+            } catch {
+                continuation.resume(throwing: error)
+            }
+        }
+        guard !accepted.isEmpty else { return }
+        try write(batch)
+        condition.lock()
+        published = LogHead(
+            treeSize: published.treeSize, rootHash: published.rootHash, checkpoint: published.checkpoint,
+            blockCount: published.blockCount, checkpointTime: published.checkpointTime, cosignedCheckpoint: cosigned)
+        condition.unlock()
+        for continuation in accepted { continuation.resume() }
+    }
+
+    private func storedBlock(_ height: UInt64) throws -> SignedNote? {
+        guard let bytes = try store.block(height) else { return nil }
+        return try SignedNote(parsing: bytes)
+    }
+
     private func write(_ batch: JournalBatch) throws {
         try faultInjector?(.beforeCommit)
         do {
@@ -450,7 +536,8 @@ public final class Ledger: @unchecked Sendable {
         condition.lock()
         published = LogHead(
             treeSize: tree.size, rootHash: tree.root, checkpoint: checkpoint ?? published.checkpoint,
-            blockCount: tree.blockCount, checkpointTime: Self.checkpointTime(tree.lastTime))
+            blockCount: tree.blockCount, checkpointTime: Self.checkpointTime(tree.lastTime),
+            cosignedCheckpoint: published.cosignedCheckpoint)
         condition.unlock()
     }
 
@@ -466,6 +553,7 @@ extension Ledger.Request {
         case .append(_, _, let continuation): continuation.resume(throwing: error)
         case .appendAll(_, _, let continuation): continuation.resume(throwing: error)
         case .sealDueDays(let continuation): continuation.resume(throwing: error)
+        case .cosign(_, let continuation): continuation.resume(throwing: error)
         }
     }
 }

@@ -43,11 +43,13 @@ public struct EventName: RawRepresentable, Hashable, Sendable, Comparable, Custo
     public static let signRefused = EventName(known: "sign.refused")
     public static let totpEnrol = EventName(known: "totp.enrol")
     public static let cabinetOpen = EventName(known: "cabinet.open")
+    public static let witnessAlarm = EventName(known: "witness.alarm")
 
     /// Every name this code writes, in the order above.
     public static let known: [EventName] = [
         .keyCreate, .keyUse, .keyDestroy, .keyLock, .keyCompromise, .consent, .authFail, .authOK, .certAttach,
         .backupCreate, .backupRestore, .retentionPrune, .nodeStart, .nodeStop, .signRefused, .totpEnrol, .cabinetOpen,
+        .witnessAlarm,
     ]
     private static let knownSet = Set(known)
 

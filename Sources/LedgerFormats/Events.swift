@@ -41,6 +41,9 @@ public enum JournalEvent: Hashable, Sendable {
     case backupRestore(archive: [UInt8], treeSize: UInt64, set: Int)
     case nodeStart
     case nodeStop
+    /// A witness refused the log's history (a 409 naming another root at a size, or a 422): it
+    /// saw a tree this log's does not extend. `witness` is its name in the policy.
+    case witnessAlarm(witness: String, reason: String)
 
     public var name: EventName {
         switch self {
@@ -60,6 +63,7 @@ public enum JournalEvent: Hashable, Sendable {
         case .backupRestore: .backupRestore
         case .nodeStart: .nodeStart
         case .nodeStop: .nodeStop
+        case .witnessAlarm: .witnessAlarm
         }
     }
 
@@ -71,7 +75,7 @@ public enum JournalEvent: Hashable, Sendable {
             .totpEnrol(let key, _, _), .cabinetOpen(let key):
             key
         case .authFail(let key, _, _, _, _), .signRefused(let key, _, _): key
-        case .consent, .backupCreate, .backupRestore, .nodeStart, .nodeStop: nil
+        case .consent, .backupCreate, .backupRestore, .nodeStart, .nodeStop, .witnessAlarm: nil
         }
     }
 
@@ -120,6 +124,8 @@ public enum JournalEvent: Hashable, Sendable {
             return [("archive", text(hex(archive))), ("treeSize", .integer(Int64(clamping: treeSize))), ("set", number(set))]
         case .nodeStart, .nodeStop:
             return []
+        case .witnessAlarm(let witness, let reason):
+            return [("witness", text(witness)), ("reason", text(reason))]
         }
     }
 
@@ -201,6 +207,9 @@ public enum JournalEvent: Hashable, Sendable {
             self = .backupRestore(archive: archive, treeSize: treeSize, set: set)
         case .nodeStart: self = .nodeStart
         case .nodeStop: self = .nodeStop
+        case .witnessAlarm:
+            guard let witness = text("witness"), let reason = text("reason") else { return nil }
+            self = .witnessAlarm(witness: witness, reason: reason)
         default: return nil
         }
     }

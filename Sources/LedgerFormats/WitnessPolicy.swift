@@ -63,6 +63,15 @@ public struct WitnessPolicy: Sendable {
             func fail(_ message: String) -> LedgerFormatsError {
                 LedgerFormatsError(.malformed, "witness policy line \(lineNumber): \(message)")
             }
+            /// A submission prefix: http(s), without the trailing slash `/add-checkpoint` follows.
+            func url(at index: Int) throws(LedgerFormatsError) -> String? {
+                guard index < words.count else { return nil }
+                let url = words[index]
+                guard url.hasPrefix("https://") || url.hasPrefix("http://"), url.count > 8 else {
+                    throw fail("a URL starts with https:// (or http://), not \"\(url.prefix(40))\"")
+                }
+                return url.hasSuffix("/") ? String(url.dropLast()) : url
+            }
             func define(_ name: String, as rule: Rule) throws(LedgerFormatsError) {
                 guard rules[name] == nil else {
                     throw fail(name == "none" ? "\"none\" is predefined" : "\"\(name)\" is defined twice")
@@ -79,7 +88,7 @@ public struct WitnessPolicy: Sendable {
                     throw fail("the log key of \(verifier.name) is listed twice")
                 }
                 guard logs.count < Self.maxEntries else { throw fail("more than \(Self.maxEntries) logs") }
-                logs.append(Log(verifier: verifier, url: words.count == 3 ? words[2] : nil))
+                logs.append(Log(verifier: verifier, url: try url(at: 2)))
             case "witness":
                 guard words.count == 3 || words.count == 4 else { throw fail("expected: witness <name> <vkey> [<url>]") }
                 let verifier: CosignatureVerifier
@@ -88,7 +97,7 @@ public struct WitnessPolicy: Sendable {
                     throw fail("the key of witness \(words[1]) is already listed")
                 }
                 try define(words[1], as: .witness(words[1]))
-                witnesses.append(Witness(name: words[1], verifier: verifier, url: words.count == 4 ? words[3] : nil))
+                witnesses.append(Witness(name: words[1], verifier: verifier, url: try url(at: 3)))
             case "group":
                 guard words.count >= 4 else { throw fail("expected: group <name> all|any|<k> <member>...") }
                 let names = Array(words[3...])

@@ -6,7 +6,7 @@ public import Hummingbird
 import HummingbirdCore
 import HummingbirdTLS
 public import Ledger
-import LedgerFormats
+public import LedgerFormats
 public import Logging
 import PublicAPI
 public import PublicLog
@@ -49,10 +49,20 @@ public struct LedgerService: Service {
 public enum NodeServices {
     /// The public application (read-only API and explorer pages) on `host:port`.
     public static func publicApplication(
-        log: any PublicLogReader, host: String, port: Int, logger: Logger,
+        log: any PublicLogReader, witnesses: WitnessClient? = nil, host: String, port: Int, logger: Logger,
         onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
     ) throws -> some ApplicationProtocol {
-        let api = try PublicAPI(log: log)
+        var statuses: (@Sendable () -> [PublicAPI.WitnessStatus])?
+        if let witnesses {
+            statuses = {
+                witnesses.status.map {
+                    PublicAPI.WitnessStatus(
+                        name: $0.name, cosignedSize: $0.cosignedSize, cosignedTime: $0.cosignedTime, failures: $0.failures,
+                        alarms: $0.alarms)
+                }
+            }
+        }
+        let api = try PublicAPI(log: log, witnesses: statuses)
         let router = api.buildRouter()
         addExplorerRoutes(to: router, api: api)
         return Application(
@@ -111,17 +121,48 @@ public enum NodeServices {
         return ServiceAPI(journal: ledger, signCore: signCore, configuration: settings)
     }
 
+    /// The witness policy of `configuration`, read and checked against this log, or nil.
+    public static func witnessPolicy(_ configuration: NodeConfiguration, ledger: Ledger) throws -> WitnessPolicy? {
+        guard let path = configuration.witnessPolicy else { return nil }
+        guard let bytes = FileManager.default.contents(atPath: path) else {
+            throw NodeError("cannot read the witness policy \(path)")
+        }
+        let policy: WitnessPolicy
+        do {
+            policy = try WitnessPolicy(parsing: Array(bytes))
+        } catch {
+            throw NodeError("the witness policy \(path) is invalid: \(error.message)")
+        }
+        if !policy.logs.isEmpty, !policy.logs.contains(where: { $0.verifier == ledger.verifier }) {
+            throw NodeError("the witness policy \(path) lists logs, but not this one (\(ledger.genesis.verifierKey))")
+        }
+        guard policy.witnesses.contains(where: { $0.url != nil }) || policy.requiresNoWitness else {
+            throw NodeError("the witness policy \(path) gives no witness a URL: the node could not submit to any")
+        }
+        return policy
+    }
+
     /// The whole node as one service group, shut down gracefully on SIGTERM and SIGINT. Without
-    /// `service` (no biometric service configured) only the public listener runs.
+    /// `service` (no biometric service configured) only the public listener runs; with a
+    /// witness policy the witness client runs too, and `extra` services (dev witnesses) first.
     public static func serviceGroup(
-        ledger: Ledger, configuration: NodeConfiguration, service: ServiceAPI? = nil, logger: Logger
+        ledger: Ledger, configuration: NodeConfiguration, service: ServiceAPI? = nil, policy: WitnessPolicy? = nil,
+        extra: [any Service] = [], logger: Logger
     ) throws -> ServiceGroup {
-        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
+        let witnesses = policy.map {
+            WitnessClient(
+                ledger: ledger, policy: $0, interval: .milliseconds(Int64(configuration.witnessInterval * 1000)),
+                operatorID: configuration.operatorID, logger: logger)
+        }
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = extra.map { .init(service: $0) }
+        services += [
             .init(service: LedgerService(ledger: ledger, operatorID: configuration.operatorID, logger: logger)),
             .init(
                 service: try publicApplication(
-                    log: ledger, host: configuration.publicHost, port: configuration.publicPort, logger: logger)),
+                    log: ledger, witnesses: witnesses, host: configuration.publicHost, port: configuration.publicPort,
+                    logger: logger)),
         ]
+        if let witnesses { services.append(.init(service: witnesses)) }
         if let service {
             services.append(.init(service: try serviceApplication(api: service, configuration: configuration, logger: logger)))
         }

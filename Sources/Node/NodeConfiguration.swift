@@ -25,12 +25,17 @@ public struct NodeConfiguration: Codable, Sendable, Equatable {
     public var operatorTokenSHA256: String?
     /// The identifier journaled as `owner` of node-level events (start, stop).
     public var operatorID: String = "operator"
+    /// A witness policy file (C2SP tlog-policy): the node submits its checkpoints and blocks to
+    /// its witnesses and serves the newest checkpoint that meets its quorum (docs/witnessing.md).
+    public var witnessPolicy: String?
+    /// The least time between two submission rounds to the witnesses, in seconds.
+    public var witnessInterval: Double = 1
 
     public init() {}
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case data, publicHost, publicPort, serviceHost, servicePort, serviceTLSCertificate, serviceTLSKey
-        case biometricServiceKey, requireTOTP, operatorTokenSHA256, operatorID
+        case biometricServiceKey, requireTOTP, operatorTokenSHA256, operatorID, witnessPolicy, witnessInterval
     }
 
     public init(from decoder: any Decoder) throws {
@@ -47,6 +52,8 @@ public struct NodeConfiguration: Codable, Sendable, Equatable {
         requireTOTP = try c.decodeIfPresent(Bool.self, forKey: .requireTOTP) ?? d.requireTOTP
         operatorTokenSHA256 = try c.decodeIfPresent(String.self, forKey: .operatorTokenSHA256)
         operatorID = try c.decodeIfPresent(String.self, forKey: .operatorID) ?? d.operatorID
+        witnessPolicy = try c.decodeIfPresent(String.self, forKey: .witnessPolicy)
+        witnessInterval = try c.decodeIfPresent(Double.self, forKey: .witnessInterval) ?? d.witnessInterval
     }
 
     /// Reads a configuration file; unknown keys are refused so a typo is not silently ignored.
@@ -84,6 +91,9 @@ public struct NodeConfiguration: Codable, Sendable, Equatable {
         }
         if (serviceTLSCertificate == nil) != (serviceTLSKey == nil) {
             throw NodeError("\(source): give both serviceTLSCertificate and serviceTLSKey, or neither")
+        }
+        guard witnessInterval.isFinite, (0.05...3600).contains(witnessInterval) else {
+            throw NodeError("\(source): witnessInterval is in seconds, from 0.05 to 3600, not \(witnessInterval)")
         }
     }
 

@@ -1,3 +1,4 @@
+import Foundation
 import Hummingbird
 import LedgerFormats
 import Logging
@@ -68,7 +69,7 @@ final class PublicMetrics: Sendable {
     }
 
     /// The Prometheus text exposition: the registry's metrics, then the log's.
-    func exposition(data: PublicData) throws -> [UInt8] {
+    func exposition(data: PublicData, witnesses: [PublicAPI.WitnessStatus]) throws -> [UInt8] {
         var out: [UInt8] = []
         out.reserveCapacity(16 * 1024)
         registry.emit(into: &out)
@@ -89,6 +90,26 @@ final class PublicMetrics: Sendable {
                 seconds(max(0, clock.now() - last)))
         }
         gauge("tamga_blocks", "Daily blocks sealed.", String(head.blockCount))
+        if data.witnessed {
+            let cosigned = data.checkpoint()?.size ?? 0
+            gauge("tamga_cosigned_tree_size", "Tree size of the served checkpoint the witnesses' quorum cosigned.", String(cosigned))
+            gauge("tamga_cosigned_lag_entries", "Entries the served cosigned checkpoint lags the tree.", String(head.treeSize - min(cosigned, head.treeSize)))
+            func perWitness(_ name: String, _ help: String, _ value: (PublicAPI.WitnessStatus) -> String?) {
+                out.append(contentsOf: "# HELP \(name) \(help)\n# TYPE \(name) gauge\n".utf8)
+                for witness in witnesses {
+                    guard let text = value(witness) else { continue }
+                    out.append(contentsOf: "\(name){witness=\"\(Self.label(witness.name))\"} \(text)\n".utf8)
+                }
+            }
+            perWitness("tamga_witness_cosigned_size", "The tree size a witness last cosigned.") { $0.cosignedSize.map(String.init) }
+            perWitness("tamga_witness_cosigned_timestamp_seconds", "When a witness last cosigned (its timestamp).") {
+                $0.cosignedTime.map(String.init)
+            }
+            perWitness("tamga_witness_failures", "Failed submissions to a witness in a row.") { String($0.failures) }
+            perWitness("tamga_witness_alarms", "Refusals of this log's history by a witness (409 with another root, 422).") {
+                String($0.alarms)
+            }
+        }
         if head.blockCount > 0, let block = try data.block(head.blockCount - 1)?.block {
             gauge("tamga_last_block_height", "Height of the newest sealed block.", String(block.height))
             gauge(
@@ -99,6 +120,12 @@ final class PublicMetrics: Sendable {
                 labels: "{date=\"\(block.date)\"}")
         }
         return out
+    }
+
+    /// A label value with `\`, `"` and newlines escaped (the exposition format's rule).
+    static func label(_ text: String) -> String {
+        text.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"")
+            .replacingOccurrences(of: "\n", with: "\\n")
     }
 
     private func seconds(_ milliseconds: Int64) -> String {
@@ -150,6 +177,6 @@ struct PublicMiddleware: RouterMiddleware {
     }
 
     static let routes =
-        "the public API has /checkpoint, /tile/<L>/<N>[.p/<W>], /genesis, /blocks, /blocks/<h>, /blocks/latest, "
+        "the public API has /checkpoint, /checkpoint/latest, /tile/<L>/<N>[.p/<W>], /genesis, /blocks, /blocks/<h>, /blocks/latest, "
         + "/proof/inclusion, /proof/consistency, /compromises, /health and /metrics"
 }

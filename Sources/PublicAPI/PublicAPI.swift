@@ -27,9 +27,30 @@ public import PublicLog
 /// and the tree hashes proofs need are also kept in bounded in-memory caches (they never
 /// change), and the checkpoint comes from the reader's in-memory head.
 public struct PublicAPI: Sendable {
+    /// What `/health` and `/metrics` say of one witness (the node's witness client knows it).
+    public struct WitnessStatus: Sendable, Hashable {
+        public let name: String
+        public let cosignedSize: UInt64?
+        /// The witness's timestamp on its last cosignature, Unix seconds.
+        public let cosignedTime: UInt64?
+        /// Failed submissions in a row.
+        public let failures: Int
+        /// Refusals of this log's history (409 with another root, 422).
+        public let alarms: Int
+
+        public init(name: String, cosignedSize: UInt64?, cosignedTime: UInt64?, failures: Int, alarms: Int) {
+            self.name = name
+            self.cosignedSize = cosignedSize
+            self.cosignedTime = cosignedTime
+            self.failures = failures
+            self.alarms = alarms
+        }
+    }
+
     /// The data layer the routes read, shared with the explorer's pages (one cache).
     package let data: PublicData
     let metrics: PublicMetrics
+    let witnesses: (@Sendable () -> [WitnessStatus])?
 
     /// - Parameters:
     ///   - registry: where request metrics go and what `/metrics` emits; pass the node's own to
@@ -38,13 +59,18 @@ public struct PublicAPI: Sendable {
     ///   - tileCacheCapacity: how many full tiles (8 KiB each) to keep serialized in memory.
     ///   - hashCacheCapacity: how many tree hashes (about 100 bytes each with the map) proofs
     ///     keep in memory.
+    ///   - witnesses: the witnesses' status, when the node has a witness policy: `/checkpoint`
+    ///     then serves only the newest checkpoint their quorum cosigned.
     /// - Throws: when this machine's time zone database cannot build the genesis calendar.
     public init(
-        log: any PublicLogReader, registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry(),
-        clock: any LedgerClock = SystemClock(), tileCacheCapacity: Int = 8192, hashCacheCapacity: Int = 1 << 18
+        log: any PublicLogReader, witnesses: (@Sendable () -> [WitnessStatus])? = nil,
+        registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry(), clock: any LedgerClock = SystemClock(),
+        tileCacheCapacity: Int = 8192, hashCacheCapacity: Int = 1 << 18
     ) throws {
-        data = try PublicData(log: log, tileCacheCapacity: tileCacheCapacity, hashCacheCapacity: hashCacheCapacity)
+        data = try PublicData(
+            log: log, witnessed: witnesses != nil, tileCacheCapacity: tileCacheCapacity, hashCacheCapacity: hashCacheCapacity)
         metrics = PublicMetrics(registry: registry, clock: clock)
+        self.witnesses = witnesses
     }
 
     /// The registry `/metrics` emits.
@@ -59,9 +85,18 @@ public struct PublicAPI: Sendable {
         router.add(middleware: PublicMiddleware(metrics: metrics))
         let data = self.data
         let metrics = self.metrics
+        let witnesses = self.witnesses
 
         router.readOnly("/checkpoint") { _, _ in
-            Self.ok(data.checkpoint().body, type: ContentType.text, cache: CacheControl.short)
+            guard let served = data.checkpoint() else {
+                throw PublicAPIError(
+                    .unavailable,
+                    "no checkpoint meets the witness policy's quorum yet; /checkpoint/latest serves the newest, uncosigned")
+            }
+            return Self.ok(served.body, type: ContentType.text, cache: CacheControl.short)
+        }
+        router.readOnly("/checkpoint/latest") { _, _ in
+            Self.ok(data.latestCheckpoint(), type: ContentType.text, cache: CacheControl.short)
         }
         router.readOnly("/tile/**") { request, _ in
             let tile = try Self.tile(request.uri.path)
@@ -169,6 +204,29 @@ public struct PublicAPI: Sendable {
             json.number(head.treeSize)
             json.key("blockCount")
             json.number(head.blockCount)
+            if let witnesses {
+                // How far the served, cosigned checkpoint lags the tree, and each witness.
+                let cosigned = data.checkpoint()?.size
+                json.key("cosignedTreeSize")
+                if let cosigned { json.number(cosigned) } else { json.null() }
+                json.key("witnesses")
+                json.beginArray()
+                for witness in witnesses() {
+                    json.beginObject()
+                    json.key("name")
+                    json.string(witness.name)
+                    json.key("cosignedSize")
+                    if let size = witness.cosignedSize { json.number(size) } else { json.null() }
+                    json.key("cosignedTime")
+                    if let time = witness.cosignedTime { json.number(time) } else { json.null() }
+                    json.key("failures")
+                    json.number(UInt64(witness.failures))
+                    json.key("alarms")
+                    json.number(UInt64(witness.alarms))
+                    json.endObject()
+                }
+                json.endArray()
+            }
             json.endObject()
             var response = Self.ok(ByteBuffer(bytes: json.bytes), type: ContentType.json, cache: CacheControl.none)
             response.status = sequencing ? .ok : .serviceUnavailable
@@ -176,7 +234,7 @@ public struct PublicAPI: Sendable {
         }
         router.readOnly("/metrics") { _, _ in
             Self.ok(
-                ByteBuffer(bytes: try metrics.exposition(data: data)), type: ContentType.prometheus,
+                ByteBuffer(bytes: try metrics.exposition(data: data, witnesses: witnesses?() ?? [])), type: ContentType.prometheus,
                 cache: CacheControl.none)
         }
         return router

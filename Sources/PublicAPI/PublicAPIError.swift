@@ -5,7 +5,7 @@ public import Hummingbird
 /// plain sentence is what they print.
 public struct PublicAPIError: Error, Hashable, Sendable, CustomStringConvertible {
     public struct Code: Hashable, Sendable, CustomStringConvertible {
-        private enum Wrapped: Hashable, Sendable { case badRequest, notFound, methodNotAllowed, storage, export }
+        private enum Wrapped: Hashable, Sendable { case badRequest, notFound, methodNotAllowed, unavailable, storage, export }
         private let wrapped: Wrapped
         private init(_ wrapped: Wrapped) { self.wrapped = wrapped }
 
@@ -15,6 +15,8 @@ public struct PublicAPIError: Error, Hashable, Sendable, CustomStringConvertible
         public static let notFound = Code(.notFound)
         /// A method other than GET or HEAD on a route that exists (405).
         public static let methodNotAllowed = Code(.methodNotAllowed)
+        /// What the route serves does not exist yet, but will (503): no cosigned checkpoint yet.
+        public static let unavailable = Code(.unavailable)
         /// The ledger could not be read (500); the details are in the node's log, not the response.
         public static let storage = Code(.storage)
         /// The static export could not write its files.
@@ -27,6 +29,7 @@ public struct PublicAPIError: Error, Hashable, Sendable, CustomStringConvertible
             case .badRequest: .badRequest
             case .notFound: .notFound
             case .methodNotAllowed: .methodNotAllowed
+            case .unavailable: .serviceUnavailable
             case .storage, .export: .internalServerError
             }
         }

@@ -25,14 +25,19 @@ package final class PublicData: Sendable {
     /// level, and the upper levels' are shared by most proofs.
     let hashes: BoundedCache<Int64, Hash>
     let genesis: ByteBuffer
+    /// Whether `/checkpoint` serves only checkpoints the witnesses' quorum cosigned.
+    package let witnessed: Bool
     private let checkpointCache: Mutex<(note: SignedNote, body: ByteBuffer)?> = Mutex(nil)
     /// Parsed blocks by height. A block's text never changes once sealed (cosignatures only add
     /// signature lines, which the parsed fields do not include), so entries never go stale;
     /// the map grows by one entry a day. The note itself is read fresh: its signature lines can.
     private let blocks: Mutex<[UInt64: Block]> = Mutex([:])
 
-    package init(log: any PublicLogReader, tileCacheCapacity: Int, hashCacheCapacity: Int) throws(LedgerFormatsError) {
+    package init(log: any PublicLogReader, witnessed: Bool = false, tileCacheCapacity: Int, hashCacheCapacity: Int)
+        throws(LedgerFormatsError)
+    {
         self.log = log
+        self.witnessed = witnessed
         self.calendar = try DayCalendar(genesis: log.genesis)
         self.tiles = BoundedCache(capacity: tileCacheCapacity)
         self.hashes = BoundedCache(capacity: hashCacheCapacity)
@@ -41,16 +46,27 @@ package final class PublicData: Sendable {
 
     // MARK: checkpoint
 
-    /// The latest signed checkpoint as published, with the head it belongs to. Served from the
-    /// reader's in-memory head: no store read.
-    package func checkpoint() -> (head: LogHead, body: ByteBuffer) {
+    /// The checkpoint `/checkpoint` serves, its tree size and the head it belongs to: the
+    /// newest one, or with witnesses the newest their quorum cosigned (nil before the first).
+    /// Served from the reader's in-memory head: no store read.
+    package func checkpoint() -> (head: LogHead, size: UInt64, body: ByteBuffer)? {
         let head = log.head
-        return checkpointCache.withLock { cache in
+        let note = witnessed ? head.cosignedCheckpoint : head.checkpoint
+        guard let note else { return nil }
+        let size = note == head.checkpoint ? head.treeSize : (try? Checkpoint(text: note.text).size) ?? 0
+        return (head, size, body(of: note))
+    }
+
+    /// The newest signed checkpoint, cosigned or not (`/checkpoint/latest`).
+    package func latestCheckpoint() -> ByteBuffer { body(of: log.head.checkpoint) }
+
+    private func body(of note: SignedNote) -> ByteBuffer {
+        checkpointCache.withLock { cache in
             // Equal notes share their text storage, so this compare is cheap on a hit.
-            if let cache, cache.note == head.checkpoint { return (head, cache.body) }
-            let body = ByteBuffer(string: head.checkpoint.formatted)
-            cache = (head.checkpoint, body)
-            return (head, body)
+            if let cache, cache.note == note { return cache.body }
+            let body = ByteBuffer(string: note.formatted)
+            cache = (note, body)
+            return body
         }
     }
 

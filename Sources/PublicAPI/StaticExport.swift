@@ -26,19 +26,29 @@ public enum StaticExport {
         public let kept: Int
     }
 
-    public static func write(log: any PublicLogReader, to directory: String) throws(PublicAPIError) -> Summary {
+    /// - Parameter witnessed: export the checkpoint the witnesses' quorum cosigned (as
+    ///   `/checkpoint` serves under a witness policy), not the newest.
+    public static func write(log: any PublicLogReader, witnessed: Bool = false, to directory: String) throws(PublicAPIError)
+        -> Summary
+    {
         var writer = Writer(root: directory)
         let data: PublicData
         do {
-            data = try PublicData(log: log, tileCacheCapacity: 0, hashCacheCapacity: 0)
+            data = try PublicData(log: log, witnessed: witnessed, tileCacheCapacity: 0, hashCacheCapacity: 0)
         } catch {
             throw PublicAPIError(.export, "static export to \(directory) failed: \(error.message)")
         }
-        // One head for the whole export: the tiles, blocks and checkpoint all describe it.
-        let (head, checkpoint) = data.checkpoint()
+        // One head for the whole export: the tiles, blocks and checkpoint all describe it. With
+        // witnesses, the checkpoint is the cosigned one: the partial tiles of its size are
+        // written beside those of the newest tree, which the blocks may need.
+        guard let (head, servedSize, checkpoint) = data.checkpoint() else {
+            throw PublicAPIError(.export, "static export to \(directory) failed: no checkpoint meets the witness quorum yet")
+        }
         do {
             try writer.replace("genesis", Array(buffer: data.genesis))
-            for tile in try Tile.tiles(to: head.treeSize) {
+            var tiles = try Tile.tiles(to: head.treeSize)
+            if servedSize < head.treeSize { tiles += try Tile.tiles(to: servedSize).filter(\.isPartial) }
+            for tile in tiles {
                 if !tile.isPartial, writer.exists(tile.path, size: tile.width * Hash.byteCount) {
                     writer.kept += 1
                     continue
@@ -58,7 +68,7 @@ public enum StaticExport {
         } catch {
             throw PublicAPIError(.export, "static export to \(directory) failed: \(error)")
         }
-        return Summary(treeSize: head.treeSize, blockCount: head.blockCount, written: writer.written, kept: writer.kept)
+        return Summary(treeSize: servedSize, blockCount: head.blockCount, written: writer.written, kept: writer.kept)
     }
 
     private struct Writer {

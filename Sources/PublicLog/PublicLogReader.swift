@@ -12,13 +12,20 @@ public struct LogHead: Sendable, Hashable {
     /// When the checkpoint was signed (the time of the last entry it covers), if known: nil for
     /// the empty log's first checkpoint, or a replica that was not told.
     public let checkpointTime: Timestamp?
+    /// The newest checkpoint whose witnesses' cosignatures meet the operator's policy, with
+    /// them (docs/witnessing.md); nil before the first, or when no witness is configured.
+    public let cosignedCheckpoint: SignedNote?
 
-    public init(treeSize: UInt64, rootHash: Hash, checkpoint: SignedNote, blockCount: UInt64, checkpointTime: Timestamp?) {
+    public init(
+        treeSize: UInt64, rootHash: Hash, checkpoint: SignedNote, blockCount: UInt64, checkpointTime: Timestamp?,
+        cosignedCheckpoint: SignedNote? = nil
+    ) {
         self.treeSize = treeSize
         self.rootHash = rootHash
         self.checkpoint = checkpoint
         self.blockCount = blockCount
         self.checkpointTime = checkpointTime
+        self.cosignedCheckpoint = cosignedCheckpoint
     }
 }
 

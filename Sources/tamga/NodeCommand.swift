@@ -41,6 +41,8 @@ struct NodeCommand: AsyncParsableCommand {
     var serviceAddress: String?
     @Flag(help: "Create a development chain in the data folder if it has none; stand-in biometric service.")
     var dev = false
+    @Flag(help: "With --dev: run three local witnesses (ports public+11...13) and a 2-of-3 witness policy.")
+    var devWitnesses = false
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
     var logLevel: String = "info"
 
@@ -78,7 +80,20 @@ struct NodeCommand: AsyncParsableCommand {
         } else {
             logger.warning("service API off: set biometricServiceKey in the configuration to sign (docs/configuration.md)")
         }
-        try await NodeServices.serviceGroup(ledger: ledger, configuration: settings, service: service, logger: logger).run()
+        var extra: [any Service] = []
+        if devWitnesses {
+            guard dev, settings.publicPort != 0 else {
+                throw ValidationError("--dev-witnesses runs with --dev and a fixed --public port (its witnesses take the next ports)")
+            }
+            let witnesses = try DevWitnesses.prepare(data: folder.path, ledger: ledger, basePort: settings.publicPort + 10, logger: logger)
+            extra = witnesses.services
+            settings.witnessPolicy = witnesses.policy
+            print("  dev witnesses            http://127.0.0.1:\(settings.publicPort + 11)...\(settings.publicPort + 13), 2 of 3 cosign")
+        }
+        let policy = try NodeServices.witnessPolicy(settings, ledger: ledger)
+        try await NodeServices.serviceGroup(
+            ledger: ledger, configuration: settings, service: service, policy: policy, extra: extra, logger: logger
+        ).run()
     }
 
     static func address(_ text: String) throws -> (String, Int) {
@@ -88,8 +103,6 @@ struct NodeCommand: AsyncParsableCommand {
         return (String(text[..<colon]), port)
     }
 }
-
-
 
 struct OperatorToken: ParsableCommand {
     static let configuration = CommandConfiguration(

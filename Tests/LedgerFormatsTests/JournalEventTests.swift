@@ -31,6 +31,7 @@ import Testing
         .backupRestore(archive: hash, treeSize: 1234, set: 17),
         .nodeStart,
         .nodeStop,
+        .witnessAlarm(witness: "w1", reason: "422"),
         ]
     }
 

@@ -75,7 +75,8 @@ import Testing
         let policy = try WitnessPolicy(parsing: Array(text.utf8))
         #expect(policy.logs.map(\.url) == ["https://example.com/log"])
         #expect(policy.witnesses.map(\.name) == ["X1", "X2", "X3", "Y1", "Y2", "Y3"])
-        #expect(policy.witnesses[0].url == "https://x1.example/" && policy.witnesses[1].url == nil)
+        // The submission prefix without its trailing slash: `<prefix>/add-checkpoint` is the URL.
+        #expect(policy.witnesses[0].url == "https://x1.example" && policy.witnesses[1].url == nil)
         let cases: [([Cosigner], Bool)] = [
             ([x[0], x[1], y[2]], true), ([x[0], y[0], y[1]], false), ([x[0], x[1], x[2]], false), ([], false),
             ([x[2], x[0], y[1]], true),
@@ -108,6 +109,9 @@ import Testing
         ("witness W LOGKEY\nquorum W\n", "type"),
         ("log LOGKEY\nlog LOGKEY\nquorum none\n", "twice"),
         ("witness W KEY\nwitness V KEY\nquorum W\n", "already listed"),
+        ("witness W KEY ftp://w.example\nquorum W\n", "https://"),
+        ("witness W KEY https://\nquorum W\n", "https://"),
+        ("log LOGKEY w.example/log\nquorum none\n", "https://"),
     ])
     func malformedPoliciesAreRefused(_ template: String, _ reason: String) throws {
         let witness = Cosigner(name: "w.example")

@@ -88,18 +88,23 @@ struct TestChain: Sendable {
 
     /// Serves the public API over real HTTP on an ephemeral port while `body` runs, then stops
     /// the ledger and removes its folder.
-    func serve(_ body: @Sendable (any TestClientProtocol) async throws -> Void) async throws {
+    /// With `witnesses`, the API serves as under a witness policy (their status as given).
+    func serve(
+        witnesses: (@Sendable () -> [PublicAPI.WitnessStatus])? = nil,
+        _ body: @Sendable (any TestClientProtocol) async throws -> Void
+    ) async throws {
         defer {
             ledger.shutdown()
             try? FileManager.default.removeItem(atPath: folder)
         }
-        try await Self.serve(ledger: ledger, clock: clock, body)
+        try await Self.serve(ledger: ledger, clock: clock, witnesses: witnesses, body)
     }
 
     static func serve(
-        ledger: Ledger, clock: ManualClock, _ body: @Sendable (any TestClientProtocol) async throws -> Void
+        ledger: Ledger, clock: ManualClock, witnesses: (@Sendable () -> [PublicAPI.WitnessStatus])? = nil,
+        _ body: @Sendable (any TestClientProtocol) async throws -> Void
     ) async throws {
-        let api = try PublicAPI(log: ledger, clock: clock, tileCacheCapacity: 16)
+        let api = try PublicAPI(log: ledger, witnesses: witnesses, clock: clock, tileCacheCapacity: 16)
         var logger = Logger(label: "public-api-test")
         logger.logLevel = .warning
         let app = Application(

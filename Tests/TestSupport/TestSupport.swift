@@ -1,6 +1,8 @@
 public import Foundation
+public import HSMBoundary
 public import Ledger
 public import LedgerFormats
+import Sodium
 import Synchronization
 
 // What every test target needs alike: a clock moved by hand, scratch folders, and running the
@@ -28,6 +30,12 @@ public func makeChain(
         folder: folder, origin: origin, timeZone: "Asia/Almaty", startDate: LocalDate(parsing: startDate),
         development: development)
     return folder
+}
+
+/// A witness's cosigning key, sealed in a scratch folder under a throwaway master key.
+public func makeWitnessKey(name: String) throws -> WitnessKey {
+    try WitnessKey.create(
+        name: name, masterKey: SecureBytes(randomCount: 32), path: try temporaryFolder("witness-key") + "/key.sealed")
 }
 
 /// A new empty folder under the system's temporary directory, named after `name`.
