@@ -13,6 +13,11 @@ import MerkleLog
 /// consistency proof from the previous block built from the tiles and checked against both
 /// signed roots. Then the latest checkpoint: signed, and extending the latest block.
 ///
+/// With a witness policy, every block verified and the served checkpoint must carry its quorum
+/// of valid cosignatures. A node with witnesses serves at `/checkpoint` the newest checkpoint
+/// they cosigned; when blocks are newer (witnesses down), its `/latest-checkpoint` is the tree
+/// the leaves are checked against, and the served one must be a prefix of it.
+///
 /// All leaf hashes up to the checkpoint are streamed once, in order, into one rebuilt tree, so
 /// every published higher tile entry is checked against the leaves as well: a log cannot sign
 /// day roots of some leaves and tree roots of others.
@@ -21,13 +26,16 @@ public struct ChainAudit: Sendable {
     public let genesis: Genesis
     /// What an earlier run verified; the audit then starts after it.
     public let state: AuditState?
+    /// The witnesses' quorum each block and the checkpoint must carry, if any.
+    public let witnesses: WitnessRequirement
     /// Leaf tiles fetched per batch; the next batch is fetched while one is hashed.
     public var tilesPerBatch = 64
 
-    public init(source: any AuditSource, genesis: Genesis, state: AuditState? = nil) {
+    public init(source: any AuditSource, genesis: Genesis, state: AuditState? = nil, witnesses: WitnessRequirement = .none) {
         self.source = source
         self.genesis = genesis
         self.state = state
+        self.witnesses = witnesses
     }
 
     public func run(progress: @Sendable (AuditProgress) -> Void = { _ in }) async throws(AuditError) -> ChainReport {
@@ -39,17 +47,24 @@ public struct ChainAudit: Sendable {
     }
 
     private func audit(progress: @Sendable (AuditProgress) -> Void) async throws -> ChainReport {
-        let log = try PublicLog(source: source, genesis: genesis)
+        let log = try PublicLog(source: source, genesis: genesis, witnesses: witnesses)
         try state?.check(against: genesis)
         try await log.checkGenesis()
 
         // blocks/latest before the checkpoint: a block sealed in between is then still covered.
-        let latest = try await log.latestBlock()
-        let checkpoint = try await log.checkpoint()
-        if let latest, checkpoint.size < latest.treeSize {
-            throw AuditError(
-                failed: "checkpoint", "treeSize", expected: ">= \(latest.treeSize)", found: "\(checkpoint.size)",
-                "the latest checkpoint is smaller than the latest block (\(latest.subject)): the log rolled back")
+        // Its quorum is checked with the other blocks, in order.
+        let latest = try await log.latestBlock(quorum: false)
+        let served = try await log.checkpoint()
+        var checkpoint = served
+        if let latest, served.size < latest.treeSize {
+            // Witnesses cosign a block before any later checkpoint: the served checkpoint lags
+            // only while they are down, and the newest one must then cover the block.
+            guard let newest = try await log.newestCheckpoint(), newest.size >= latest.treeSize else {
+                throw AuditError(
+                    failed: "checkpoint", "treeSize", expected: ">= \(latest.treeSize)", found: "\(served.size)",
+                    "the latest checkpoint is smaller than the latest block (\(latest.subject)): the log rolled back")
+            }
+            checkpoint = newest
         }
         let tiles = TileStore(source: source, referenceSize: checkpoint.size)
 
@@ -116,6 +131,10 @@ public struct ChainAudit: Sendable {
                 "/blocks/latest is not the block at its own height: the log shows two different chains")
         }
         try await walk.checkCheckpoint(checkpoint)
+        if served.size < checkpoint.size {
+            try await walk.checkConsistency(
+                from: served.size, served.rootHash, to: checkpoint.size, checkpoint.rootHash, subject: "checkpoint")
+        }
         let warnings = walk.warnings + (try await checkFreshness(latest: latest, calendar: log.calendar))
 
         let last = walk.previous
@@ -124,7 +143,9 @@ public struct ChainAudit: Sendable {
             firstVerifiedHeight: firstHeight < lastHeight ? firstHeight : nil, latestDate: last?.block.date,
             blockTreeSize: last?.treeSize ?? 0, checkpointSize: checkpoint.size,
             checkpointRoot: checkpoint.rootHash.base64, leavesChecked: end - start,
-            resumedFromHeight: state?.height, warnings: warnings,
+            resumedFromHeight: state?.height, checkpointCosigners: served.cosigners,
+            servedCheckpointSize: served.size < checkpoint.size ? served.size : nil,
+            latestBlockCosigners: last?.cosigners, blockCosignatures: walk.blockCosignatures, warnings: warnings,
             state: last.map { AuditState(genesis: genesis, block: $0) })
     }
 
@@ -183,6 +204,8 @@ struct ChainWalk {
     /// checked out: if the leaves were altered, the block's day root names the real culprit.
     private var tileMismatch: AuditError?
     private(set) var warnings: [AuditWarning] = []
+    /// How many of the blocks verified each cosigner name signed.
+    private(set) var blockCosignatures: [String: UInt64] = [:]
 
     init(genesis: Genesis, tiles: TileStore, log: PublicLog) {
         self.genesis = genesis
@@ -331,6 +354,7 @@ struct ChainWalk {
         while let block = current, block.treeSize == tree.count {
             try await checkNodes()
             try await close(block)
+            for name in block.cosigners.names { blockCosignatures[name, default: 0] += 1 }
             previous = block
             try openNextBlock()
         }
@@ -386,7 +410,7 @@ struct ChainWalk {
 
     /// A consistency proof built from the tiles (never one the server hands over), checked
     /// against both signed roots.
-    private func checkConsistency(from size1: UInt64, _ root1: Hash, to size2: UInt64, _ root2: Hash, subject: String) async throws {
+    func checkConsistency(from size1: UInt64, _ root1: Hash, to size2: UInt64, _ root2: Hash, subject: String) async throws {
         guard size1 > 0 else { return }  // the empty tree is a prefix of every tree
         do {
             let proof = try await tiles.withHashReader(treeSize: size2) {

@@ -5,9 +5,11 @@ import MerkleLog
 /// key and extend the last one seen, by a consistency proof built from the tiles. A smaller
 /// tree is a rollback; the same size with another root, or a larger tree that does not extend
 /// the old one, is a split view (the log shows different histories to different readers).
+/// With a witness policy, each checkpoint must also carry its quorum.
 public struct CheckpointWatch: Sendable {
     public let source: any AuditSource
     private let verifier: NoteVerifier
+    private let witnesses: WitnessRequirement
     private let tiles: TileStore
     private var last: VerifiedCheckpoint?
 
@@ -22,11 +24,13 @@ public struct CheckpointWatch: Sendable {
         public let change: Change
         /// The size seen at the previous poll (nil at the first).
         public let previousSize: UInt64?
+        public let cosigners: Cosigners
     }
 
-    public init(source: any AuditSource, genesis: Genesis) throws(AuditError) {
+    public init(source: any AuditSource, genesis: Genesis, witnesses: WitnessRequirement = .none) throws(AuditError) {
         self.source = source
         self.verifier = try PublicLog(source: source, genesis: genesis).verifier
+        self.witnesses = witnesses
         self.tiles = TileStore(source: source, referenceSize: 0)
     }
 
@@ -37,10 +41,11 @@ public struct CheckpointWatch: Sendable {
         guard let bytes = try await source.fetch("checkpoint") else {
             throw AuditError(.unavailable, "the source \(source) serves no /checkpoint at the moment")
         }
-        let next = try PublicLog.verifyCheckpoint(bytes, subject: "checkpoint", verifier: verifier)
+        let next = try PublicLog.verifyCheckpoint(bytes, subject: "checkpoint", verifier: verifier, witnesses: witnesses)
+        try witnesses.require(next.cosigners, subject: "checkpoint")
         guard let last else {
             self.last = next
-            return Observation(size: next.size, rootHash: next.rootHash.base64, change: .first, previousSize: nil)
+            return Observation(size: next.size, rootHash: next.rootHash.base64, change: .first, previousSize: nil, cosigners: next.cosigners)
         }
         guard next.size >= last.size else {
             throw AuditError(
@@ -53,7 +58,7 @@ public struct CheckpointWatch: Sendable {
                     failed: "checkpoint", "root hash", expected: last.rootHash.base64, found: next.rootHash.base64,
                     "SPLIT VIEW: the log signed two different trees of size \(next.size)")
             }
-            return Observation(size: next.size, rootHash: next.rootHash.base64, change: .unchanged, previousSize: last.size)
+            return Observation(size: next.size, rootHash: next.rootHash.base64, change: .unchanged, previousSize: last.size, cosigners: next.cosigners)
         }
         if last.size > 0 {
             tiles.raiseReferenceSize(to: next.size)
@@ -70,6 +75,6 @@ public struct CheckpointWatch: Sendable {
             }
         }
         self.last = next
-        return Observation(size: next.size, rootHash: next.rootHash.base64, change: .grew, previousSize: last.size)
+        return Observation(size: next.size, rootHash: next.rootHash.base64, change: .grew, previousSize: last.size, cosigners: next.cosigners)
     }
 }

@@ -11,6 +11,7 @@ struct VerifiedBlock: Sendable {
     let rootHash: Hash
     let dayRoot: Hash
     let previousHash: Hash
+    let cosigners: Cosigners
 
     var height: UInt64 { block.height }
     var treeSize: UInt64 { block.treeSize }
@@ -21,6 +22,7 @@ struct VerifiedBlock: Sendable {
 struct VerifiedCheckpoint: Sendable {
     let checkpoint: Checkpoint
     let rootHash: Hash
+    let cosigners: Cosigners
     var size: UInt64 { checkpoint.size }
 }
 
@@ -32,10 +34,13 @@ struct PublicLog: Sendable {
     let verifier: NoteVerifier
     /// The genesis calendar, from this machine's time zone database.
     let calendar: DayCalendar
+    /// What every block and the served checkpoint must carry.
+    let witnesses: WitnessRequirement
 
-    init(source: any AuditSource, genesis: Genesis) throws(AuditError) {
+    init(source: any AuditSource, genesis: Genesis, witnesses: WitnessRequirement = .none) throws(AuditError) {
         self.source = source
         self.genesis = genesis
+        self.witnesses = witnesses
         do {
             verifier = try NoteVerifier(verifierKey: genesis.verifierKey)
         } catch {
@@ -62,21 +67,36 @@ struct PublicLog: Sendable {
         }
     }
 
-    /// The latest checkpoint, signature verified.
+    /// The checkpoint the source serves (a node with witnesses: the newest its quorum
+    /// cosigned), signature and quorum verified.
     func checkpoint() async throws(AuditError) -> VerifiedCheckpoint {
         guard let bytes = try await source.fetch("checkpoint") else {
             throw AuditError(failed: "checkpoint", "existence", "the source \(source) serves no /checkpoint")
         }
-        return try Self.verifyCheckpoint(bytes, subject: "checkpoint", verifier: verifier)
+        let checkpoint = try Self.verifyCheckpoint(bytes, subject: "checkpoint", verifier: verifier, witnesses: witnesses)
+        try witnesses.require(checkpoint.cosigners, subject: "checkpoint")
+        return checkpoint
     }
 
-    static func verifyCheckpoint(_ bytes: [UInt8], subject: String, verifier: NoteVerifier) throws(AuditError) -> VerifiedCheckpoint {
+    /// The newest checkpoint of a node with witnesses (`/latest-checkpoint`), which may be
+    /// newer than what they cosigned; nil when the source has none. Signature verified only.
+    func newestCheckpoint() async throws(AuditError) -> VerifiedCheckpoint? {
+        guard let bytes = try await source.fetch("latest-checkpoint") else { return nil }
+        return try Self.verifyCheckpoint(bytes, subject: "latest-checkpoint", verifier: verifier, witnesses: witnesses)
+    }
+
+    /// Parses a checkpoint, verifies the log's signature, and lists its cosigners (the caller
+    /// decides whether the quorum is required of it).
+    static func verifyCheckpoint(
+        _ bytes: [UInt8], subject: String, verifier: NoteVerifier, witnesses: WitnessRequirement
+    ) throws(AuditError) -> VerifiedCheckpoint {
         do {
-            let checkpoint = try Checkpoint(note: SignedNote(parsing: bytes), verifier: verifier)
+            let note = try SignedNote(parsing: bytes)
+            let checkpoint = try Checkpoint(note: note, verifier: verifier)
             guard let root = Hash(checkpoint.rootHash) else {
                 throw AuditError(failed: subject, "rootHash", "the root hash is not 32 bytes")
             }
-            return VerifiedCheckpoint(checkpoint: checkpoint, rootHash: root)
+            return VerifiedCheckpoint(checkpoint: checkpoint, rootHash: root, cosigners: witnesses.cosigners(of: note, log: verifier))
         } catch let error as LedgerFormatsError {
             throw Self.failure(error, subject: subject)
         } catch let error as AuditError {
@@ -86,10 +106,11 @@ struct PublicLog: Sendable {
         }
     }
 
-    /// The newest block (`/blocks/latest`), signature verified; nil before the first day closes.
-    func latestBlock() async throws(AuditError) -> VerifiedBlock? {
+    /// The newest block (`/blocks/latest`), signature verified, and the quorum unless asked not
+    /// to; nil before the first day closes.
+    func latestBlock(quorum: Bool = true) async throws(AuditError) -> VerifiedBlock? {
         guard let bytes = try await source.fetch("blocks/latest") else { return nil }
-        return try verifyBlock(bytes, subject: "blocks/latest")
+        return try verifyBlock(bytes, subject: "blocks/latest", quorum: quorum)
     }
 
     /// Block `height`, signature verified and stating that height.
@@ -134,12 +155,18 @@ struct PublicLog: Sendable {
         }
     }
 
-    /// Parses a block note and verifies its signature; with `height`, also that it states it.
-    func verifyBlock(_ bytes: [UInt8], height: UInt64? = nil, subject: String? = nil) throws(AuditError) -> VerifiedBlock {
+    /// Parses a block note and verifies its signature and the witnesses' quorum; with
+    /// `height`, also that it states it.
+    func verifyBlock(_ bytes: [UInt8], height: UInt64? = nil, subject: String? = nil, quorum: Bool = true) throws(AuditError)
+        -> VerifiedBlock
+    {
         let subject = subject ?? height.map { "block \($0)" } ?? "block"
         let block: Block
+        let cosigners: Cosigners
         do {
-            block = try Block(note: SignedNote(parsing: bytes), verifier: verifier)
+            let note = try SignedNote(parsing: bytes)
+            block = try Block(note: note, verifier: verifier)
+            cosigners = witnesses.cosigners(of: note, log: verifier)
         } catch {
             throw Self.failure(error, subject: subject)
         }
@@ -153,7 +180,8 @@ struct PublicLog: Sendable {
         else {
             throw AuditError(failed: subject, "format", "a block hash is not 32 bytes")
         }
-        return VerifiedBlock(block: block, hash: hash, rootHash: root, dayRoot: dayRoot, previousHash: previous)
+        if quorum { try witnesses.require(cosigners, subject: subject, detail: "the block of \(block.date)") }
+        return VerifiedBlock(block: block, hash: hash, rootHash: root, dayRoot: dayRoot, previousHash: previous, cosigners: cosigners)
     }
 
     /// Maps a format error to the failure of `subject`: a bad signature, another log, or

@@ -6,15 +6,21 @@ import MerkleLog
 /// checkpoint is consistent with the public chain: with the block that closed the entry's day,
 /// or with the latest checkpoint while that day is open. The consistency proof is built from
 /// the tiles, so the server cannot choose it.
+///
+/// With a witness policy, the receipt must reach a tree the policy's quorum cosigned: its own
+/// checkpoint's cosignatures (offline), or with a source a cosigned block or checkpoint it is
+/// consistent with.
 public struct ReceiptAudit: Sendable {
     public let receipt: [UInt8]
     public let genesis: Genesis
     public let source: (any AuditSource)?
+    public let witnesses: WitnessRequirement
 
-    public init(receipt: [UInt8], genesis: Genesis, source: (any AuditSource)? = nil) {
+    public init(receipt: [UInt8], genesis: Genesis, source: (any AuditSource)? = nil, witnesses: WitnessRequirement = .none) {
         self.receipt = receipt
         self.genesis = genesis
         self.source = source
+        self.witnesses = witnesses
     }
 
     public func run() async throws(AuditError) -> ReceiptReport {
@@ -38,7 +44,8 @@ public struct ReceiptAudit: Sendable {
         } catch {
             throw AuditError(.invalidInput, "the genesis verifier key is unusable: \(error.message)")
         }
-        let checkpoint = try PublicLog.verifyCheckpoint(Array(receipt.note.formatted.utf8), subject: "receipt checkpoint", verifier: verifier)
+        let checkpoint = try PublicLog.verifyCheckpoint(
+            Array(receipt.note.formatted.utf8), subject: "receipt checkpoint", verifier: verifier, witnesses: witnesses)
 
         let leafHash = MerkleTree.leafHash(receipt.entry)
         let proof = receipt.proof.compactMap { Hash($0) }
@@ -67,21 +74,35 @@ public struct ReceiptAudit: Sendable {
         var boundTo: String? = nil
         if let source {
             boundTo = try await bind(entry: entry, index: receipt.index, checkpoint: checkpoint, source: source)
+        } else {
+            try witnesses.require(
+                checkpoint.cosigners, subject: "receipt checkpoint",
+                detail: "give --url or --dir to bind the receipt to a cosigned block or checkpoint of the public chain")
         }
         return ReceiptReport(
             index: receipt.index, event: entry.event.rawValue, time: entry.time.rfc3339Milliseconds,
             leafHash: leafHash.base64, checkpointSize: checkpoint.size, checkpointRoot: checkpoint.rootHash.base64,
-            boundTo: boundTo, warnings: entry.event.isKnown ? [] : [AuditWarning(unknownEvent: entry.event, at: receipt.index)])
+            checkpointCosigners: checkpoint.cosigners, boundTo: boundTo, warnings: entry.event.isKnown ? [] : [AuditWarning(unknownEvent: entry.event, at: receipt.index)])
     }
 
     /// Checks the receipt's checkpoint against the block of the entry's day, or the latest
     /// checkpoint while the day is open; returns what it was bound to.
     private func bind(entry: Entry, index: UInt64, checkpoint: VerifiedCheckpoint, source: any AuditSource) async throws -> String {
-        let log = try PublicLog(source: source, genesis: genesis)
+        // Through `log`, the block of the entry's day and the served checkpoint carry the
+        // quorum, if demanded (the latest block only bounds the search).
+        let log = try PublicLog(source: source, genesis: genesis, witnesses: witnesses)
         try await log.checkGenesis()
-        let latest = try await log.latestBlock()
+        let latest = try await log.latestBlock(quorum: false)
         let head = try await log.checkpoint()
-        let tiles = TileStore(source: source, referenceSize: head.size)
+        var reference = head
+        // A node with witnesses whose served checkpoint lags: its newest one covers the receipt's.
+        if checkpoint.size > head.size, let newest = try await log.newestCheckpoint(), newest.size >= checkpoint.size {
+            reference = newest
+        }
+        let tiles = TileStore(source: source, referenceSize: reference.size)
+        if reference.size > head.size {
+            try await checkConsistency(head, reference, tiles: tiles, subject: "checkpoint", what: "the newest checkpoint")
+        }
 
         // The block whose stated day holds the entry's time, starting from this machine's calendar.
         let time = entry.time.millisecondsSinceEpoch
@@ -115,8 +136,14 @@ public struct ReceiptAudit: Sendable {
 
         guard let block else {
             // The entry's day is still open: the latest checkpoint must extend the receipt's.
-            try await checkConsistency(checkpoint, head, tiles: tiles, subject: "checkpoint", what: "the latest checkpoint")
-            return "latest checkpoint (size \(head.size))"
+            if witnesses.isDemanding, checkpoint.size > head.size, checkpoint.cosigners.quorumMet != true {
+                throw AuditError(
+                    failed: "receipt checkpoint", "cosignatures", expected: "a tree the witness policy's quorum cosigned",
+                    found: "size \(checkpoint.size); the witnesses cosigned up to \(head.size)",
+                    "the entry is newer than what the witnesses have cosigned: try again in a minute, or ask the operator which witnesses are down")
+            }
+            try await checkConsistency(checkpoint, reference, tiles: tiles, subject: "checkpoint", what: "the latest checkpoint")
+            return "latest checkpoint (size \(reference.size))"
         }
         let day = block.block.dayFirst..<block.treeSize
         guard day.contains(index) else {
@@ -124,12 +151,12 @@ public struct ReceiptAudit: Sendable {
                 failed: block.subject, "day range", expected: "index \(index)", found: "\(day.lowerBound) ..< \(day.upperBound)",
                 "the entry's time falls in \(block.block.date), but that block's day does not hold index \(index): the log placed it in another day")
         }
-        guard block.treeSize <= head.size else {
+        guard block.treeSize <= reference.size else {
             throw AuditError(
-                failed: "checkpoint", "treeSize", expected: ">= \(block.treeSize)", found: "\(head.size)",
+                failed: "checkpoint", "treeSize", expected: ">= \(block.treeSize)", found: "\(reference.size)",
                 "the latest checkpoint is smaller than \(block.subject): the log rolled back")
         }
-        let blockHead = VerifiedCheckpoint(checkpoint: block.block.checkpoint, rootHash: block.rootHash)
+        let blockHead = VerifiedCheckpoint(checkpoint: block.block.checkpoint, rootHash: block.rootHash, cosigners: block.cosigners)
         try await checkConsistency(checkpoint, blockHead, tiles: tiles, subject: block.subject, what: "the block that closed the entry's day")
         return block.subject
     }

@@ -119,6 +119,16 @@ public struct ChainReport: Codable, Sendable {
     public let leavesChecked: UInt64
     /// The state this run resumed from, if any.
     public let resumedFromHeight: UInt64?
+    /// Who cosigned the served checkpoint (`/checkpoint`).
+    public let checkpointCosigners: Cosigners
+    /// When the served checkpoint lagged the latest block (a node whose witnesses are down):
+    /// its size; `checkpointSize` is then the newest checkpoint's, which the leaves were checked
+    /// against and the served one is a prefix of.
+    public let servedCheckpointSize: UInt64?
+    /// Who cosigned the latest block verified.
+    public let latestBlockCosigners: Cosigners?
+    /// For each cosigner name, how many of the blocks verified by this run carry its line.
+    public let blockCosignatures: [String: UInt64]
     public let warnings: [AuditWarning]
     /// What to save with `--state`; nil while the chain has no block.
     public let state: AuditState?
@@ -132,6 +142,8 @@ public struct ReceiptReport: Codable, Sendable {
     public let leafHash: String
     public let checkpointSize: UInt64
     public let checkpointRoot: String
+    /// Who cosigned the receipt's own checkpoint.
+    public let checkpointCosigners: Cosigners
     /// How the receipt was bound to the public chain: `block <h>`, `latest checkpoint`, or nil
     /// when checked offline.
     public let boundTo: String?

@@ -11,7 +11,9 @@ extension Ledger {
     /// Consecutive entries from `from`, at most `count`, stopping at the first missing one.
     public func entries(from: UInt64, count: Int) throws -> [[UInt8]] { try store.entries(from: from, count: count) }
 
-    /// The receipt (C2SP tlog-proof) of entry `seq` against the latest checkpoint.
+    /// The receipt (C2SP tlog-proof) of entry `seq`: against the newest checkpoint the
+    /// witnesses' quorum cosigned when it covers the entry (the receipt then checks offline
+    /// against the witnesses too), else against the latest checkpoint.
     public func receipt(seq: UInt64) throws -> Receipt {
         let head = self.head
         guard seq < head.treeSize else {
@@ -20,8 +22,12 @@ extension Ledger {
         guard let entry = try store.entry(seq) else {
             throw LedgerError(.notFound, "entry \(seq) has no content any more (pruned after its retention period)")
         }
-        let proof = try MerkleTree.inclusionProof(index: seq, size: head.treeSize, reader: StoreHashReader(store))
-        return try Receipt(entry: entry, index: seq, proof: proof.map(\.bytes), note: head.checkpoint)
+        var (note, size) = (head.checkpoint, head.treeSize)
+        if let cosigned = head.cosignedCheckpoint, let cosignedSize = try? Checkpoint(text: cosigned.text).size, cosignedSize > seq {
+            (note, size) = (cosigned, cosignedSize)
+        }
+        let proof = try MerkleTree.inclusionProof(index: seq, size: size, reader: StoreHashReader(store))
+        return try Receipt(entry: entry, index: seq, proof: proof.map(\.bytes), note: note)
     }
 
     /// The inclusion proof of leaf `index` in the tree of `size` leaves (default: the latest).

@@ -177,6 +177,6 @@ struct PublicMiddleware: RouterMiddleware {
     }
 
     static let routes =
-        "the public API has /checkpoint, /checkpoint/latest, /tile/<L>/<N>[.p/<W>], /genesis, /blocks, /blocks/<h>, /blocks/latest, "
+        "the public API has /checkpoint, /latest-checkpoint, /tile/<L>/<N>[.p/<W>], /genesis, /blocks, /blocks/<h>, /blocks/latest, "
         + "/proof/inclusion, /proof/consistency, /compromises, /health and /metrics"
 }

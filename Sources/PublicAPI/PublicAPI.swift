@@ -91,11 +91,11 @@ public struct PublicAPI: Sendable {
             guard let served = data.checkpoint() else {
                 throw PublicAPIError(
                     .unavailable,
-                    "no checkpoint meets the witness policy's quorum yet; /checkpoint/latest serves the newest, uncosigned")
+                    "no checkpoint meets the witness policy's quorum yet; /latest-checkpoint serves the newest, uncosigned")
             }
             return Self.ok(served.body, type: ContentType.text, cache: CacheControl.short)
         }
-        router.readOnly("/checkpoint/latest") { _, _ in
+        router.readOnly("/latest-checkpoint") { _, _ in
             Self.ok(data.latestCheckpoint(), type: ContentType.text, cache: CacheControl.short)
         }
         router.readOnly("/tile/**") { request, _ in

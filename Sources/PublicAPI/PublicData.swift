@@ -57,7 +57,7 @@ package final class PublicData: Sendable {
         return (head, size, body(of: note))
     }
 
-    /// The newest signed checkpoint, cosigned or not (`/checkpoint/latest`).
+    /// The newest signed checkpoint, cosigned or not (`/latest-checkpoint`).
     package func latestCheckpoint() -> ByteBuffer { body(of: log.head.checkpoint) }
 
     private func body(of note: SignedNote) -> ByteBuffer {

@@ -5,7 +5,7 @@ import MerkleLog
 public import PublicLog
 
 /// Writes the public API as plain files under the same paths as its HTTP routes (`checkpoint`,
-/// `genesis`, `tile/...`, `blocks/<h>`, `blocks/latest`, `compromises`), so that any static web
+/// `latest-checkpoint`, `genesis`, `tile/...`, `blocks/<h>`, `blocks/latest`, `compromises`), so that any static web
 /// server or object store can publish the log. The bytes are the ones the HTTP routes serve:
 /// both come from `PublicData`. Proofs, `/blocks?from=` and health are dynamic and not exported;
 /// tiles are enough to compute any proof.
@@ -62,6 +62,7 @@ public enum StaticExport {
                 try writer.replace("blocks/latest", try data.blockNote(head.blockCount - 1))
             }
             try writer.replace("compromises", try data.compromises().json)
+            try writer.replace("latest-checkpoint", Array(head.checkpoint.formatted.utf8))
             try writer.replace("checkpoint", Array(buffer: checkpoint))
         } catch let error as PublicAPIError {
             throw PublicAPIError(.export, "static export to \(directory) failed: \(error.message)")

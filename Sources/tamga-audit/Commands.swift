@@ -11,8 +11,10 @@ struct Chain: AsyncParsableCommand {
             recomputed from the level-0 tiles, and a consistency proof from the previous block \
             built from the tiles. Then the latest checkpoint must extend the latest block. With \
             --state, only blocks newer than the saved one are verified (and the saved one must \
-            still be in the chain); the state is updated when the chain verifies.
+            still be in the chain); the state is updated when the chain verifies. With --policy, \
+            every block verified and the checkpoint must carry the witnesses' quorum.
               tamga-audit chain --url https://tamga.example.kz --genesis genesis.json --state audit.state
+              tamga-audit chain --url https://tamga.example.kz --genesis genesis.json --policy witnesses.policy
             """
     )
 
@@ -26,7 +28,8 @@ struct Chain: AsyncParsableCommand {
             let genesis = try options.loadGenesis()
             let saved = try state.flatMap { path throws(AuditError) in try AuditState.load(path: path) }
             guard let source = try options.source() else { throw ValidationError("give --url or --dir") }
-            let report = try await ChainAudit(source: source, genesis: genesis, state: saved).run(progress: progress.update)
+            let audit = ChainAudit(source: source, genesis: genesis, state: saved, witnesses: try options.witnesses(genesis))
+            let report = try await audit.run(progress: progress.update)
             progress.finish()
             if let state, let newState = report.state { try newState.save(path: state) }
             if options.json {
@@ -52,7 +55,18 @@ struct Chain: AsyncParsableCommand {
             say("  blocks      \(report.blocks) (0 ... \(report.blocks - 1), last \(report.latestDate ?? "?")), \(verified)")
             say("  last block  tree size \(report.blockTreeSize)")
         }
-        say("  checkpoint  tree size \(report.checkpointSize), root \(report.checkpointRoot)")
+        if let served = report.servedCheckpointSize {
+            say("  checkpoint  tree size \(report.checkpointSize) (/latest-checkpoint), root \(report.checkpointRoot)")
+            say("  cosigned    tree size \(served) (/checkpoint), a prefix of it: the witnesses lag the tree")
+        } else {
+            say("  checkpoint  tree size \(report.checkpointSize), root \(report.checkpointRoot)")
+        }
+        say("  cosigners   checkpoint: \(report.checkpointCosigners.summary)")
+        if let block = report.latestBlockCosigners { say("              last block: \(block.summary)") }
+        if !report.blockCosignatures.isEmpty {
+            let counts = report.blockCosignatures.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }
+            say("              blocks verified carrying each cosigner's line: " + counts.joined(separator: ", "))
+        }
         say("  leaves      \(report.leavesChecked) leaf hashes checked" + (report.resumedFromHeight.map { " (resumed after block \($0))" } ?? ""))
         printWarnings(report.warnings)
         if let state, let saved = report.state { say("  state       block \(saved.height) saved to \(state)") }
@@ -67,8 +81,11 @@ struct ReceiptCommand: AsyncParsableCommand {
             Offline: the log key's signature on the receipt's checkpoint and the entry's inclusion. \
             With --url or --dir, also that the receipt's checkpoint is consistent with the block \
             that closed the entry's day (or the latest checkpoint while the day is open), by a proof \
-            built from the tiles.
+            built from the tiles. With --policy, the receipt must reach a tree the witnesses' quorum \
+            cosigned: its own checkpoint's cosignatures, or (with a source) a cosigned block or \
+            checkpoint it is consistent with.
               tamga-audit receipt event.tlog-proof --genesis genesis.json --url https://tamga.example.kz
+              tamga-audit receipt event.tlog-proof --genesis genesis.json --policy witnesses.policy
             """
     )
 
@@ -76,6 +93,7 @@ struct ReceiptCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("The node's public API.", valueName: "url")) var url: String?
     @Option(help: ArgumentHelp("A static export of the public API.", valueName: "dir")) var dir: String?
     @Option(help: ArgumentHelp("The genesis document (pinned independently).", valueName: "file")) var genesis: String
+    @Option(help: ArgumentHelp("A witness policy (tlog-policy): demand its quorum.", valueName: "file")) var policy: String?
     @Option(help: ArgumentHelp("Network timeout per request.", valueName: "duration")) var timeout: Duration = Duration(seconds: 30)
     @Flag(help: "Print one JSON object instead of text.") var json = false
 
@@ -90,13 +108,15 @@ struct ReceiptCommand: AsyncParsableCommand {
             var source: (any AuditSource)? = nil
             if let url { source = try HTTPSource(url: url, timeout: timeout.seconds) }
             if let dir { source = DirectorySource(path: dir) }
-            let report = try await ReceiptAudit(receipt: bytes, genesis: genesis, source: source).run()
+            let witnesses = try policy.map { path throws(AuditError) in try WitnessRequirement.load(path: path, genesis: genesis) } ?? .none
+            let report = try await ReceiptAudit(receipt: bytes, genesis: genesis, source: source, witnesses: witnesses).run()
             if json {
                 printJSON(Outcome<ReceiptReport>(command: "receipt", result: "verified", report: report))
             } else {
                 say("VERIFIED receipt: entry \(report.index) (\(report.event), \(report.time))")
                 say("  leaf hash   \(report.leafHash)")
                 say("  checkpoint  tree size \(report.checkpointSize), root \(report.checkpointRoot), signed by the genesis key")
+                say("  cosigners   \(report.checkpointCosigners.summary)")
                 say("  bound to    \(report.boundTo ?? "nothing (offline check; give --url or --dir to bind it to the public chain)")")
                 printWarnings(report.warnings)
             }
@@ -155,7 +175,8 @@ struct Watch: AsyncParsableCommand {
             Each checkpoint must be signed by the genesis key and extend the previous one (a \
             consistency proof built from the tiles). Stops with exit status 1 and an ALARM line on \
             a bad signature, a smaller tree (rollback) or a tree that does not extend the previous \
-            one (split view). Network errors are reported and polling goes on.
+            one (split view), and with --policy on a checkpoint without the witnesses' quorum. \
+            Network errors are reported and polling goes on.
               tamga-audit watch --url https://tamga.example.kz --genesis genesis.json --interval 30s
             """
     )
@@ -172,7 +193,7 @@ struct Watch: AsyncParsableCommand {
         do {
             let genesis = try options.loadGenesis()
             guard let source = try options.source() else { throw ValidationError("give --url or --dir") }
-            var watch = try CheckpointWatch(source: source, genesis: genesis)
+            var watch = try CheckpointWatch(source: source, genesis: genesis, witnesses: try options.witnesses(genesis))
             var polls = 0
             var verified = 0
             while count.map({ polls < $0 }) ?? true {
@@ -201,7 +222,7 @@ struct Watch: AsyncParsableCommand {
                     case .unchanged: change = "unchanged"
                     case .grew: change = "grew from \(observation.previousSize ?? 0), consistent"
                     }
-                    say("\(time)  size \(observation.size)  \(change)  root \(observation.rootHash)")
+                    say("\(time)  size \(observation.size)  \(change)  root \(observation.rootHash)  cosigners \(observation.cosigners.summary)")
                 }
             }
             if verified == 0 { throw ExitCode(2) }

@@ -14,6 +14,10 @@ struct TamgaAudit: AsyncParsableCommand {
             independent channel and compare it with the hash this tool prints. Data comes from a \
             node's public API (--url) or a static export of it (--dir); none of it is trusted.
 
+            With --policy (a C2SP tlog-policy file naming the witnesses and the quorum, from the \
+            CA's published documents), every block and checkpoint checked must carry the quorum's \
+            cosignatures; without it, the cosignatures found are only listed.
+
             Exit status: 0 verified, 1 verification failed (the first failure is named: which \
             block or entry, which field, expected and found), 2 usage, input or network error.
             """,
@@ -47,6 +51,8 @@ struct SourceOptions: ParsableArguments {
     var dir: String?
     @Option(help: ArgumentHelp("The genesis document (pinned independently).", valueName: "file"))
     var genesis: String
+    @Option(help: ArgumentHelp("A witness policy (tlog-policy): demand its quorum of cosignatures.", valueName: "file"))
+    var policy: String?
     @Option(help: ArgumentHelp("Network timeout per request, e.g. 30s.", valueName: "duration"))
     var timeout: Duration = Duration(seconds: 30)
     @Option(help: ArgumentHelp("Fetches in flight at once (default: 16 over HTTP, 4 from a directory).", valueName: "n"))
@@ -78,6 +84,10 @@ struct SourceOptions: ParsableArguments {
 
     func loadGenesis() throws(AuditError) -> Genesis {
         try AuditFiles.genesis(at: genesis)
+    }
+
+    func witnesses(_ genesis: Genesis) throws(AuditError) -> WitnessRequirement {
+        try policy.map { path throws(AuditError) in try WitnessRequirement.load(path: path, genesis: genesis) } ?? .none
     }
 }
 

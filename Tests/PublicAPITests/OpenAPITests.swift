@@ -27,7 +27,7 @@ import Testing
         }
         #expect(
             Set(paths) == [
-                "/checkpoint", "/checkpoint/latest", "/tile/{level}/{index}", "/tile/{level}/{index}.p/{width}", "/genesis", "/blocks",
+                "/checkpoint", "/latest-checkpoint", "/tile/{level}/{index}", "/tile/{level}/{index}.p/{width}", "/genesis", "/blocks",
                 "/blocks/{height}", "/blocks/latest", "/proof/inclusion", "/proof/consistency", "/compromises",
                 "/health",
                 "/metrics",

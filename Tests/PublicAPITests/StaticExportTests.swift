@@ -22,7 +22,7 @@ import Testing
     /// The paths the export must hold for the ledger's current state.
     static func expectedPaths(_ ledger: Ledger) throws -> [String] {
         let head = ledger.head
-        var paths = ["checkpoint", "genesis", "compromises"] + (try Tile.tiles(to: head.treeSize)).map(\.path)
+        var paths = ["checkpoint", "latest-checkpoint", "genesis", "compromises"] + (try Tile.tiles(to: head.treeSize)).map(\.path)
         paths += (0..<head.blockCount).map { "blocks/\($0)" }
         if head.blockCount > 0 { paths.append("blocks/latest") }
         return paths
@@ -67,8 +67,9 @@ import Testing
             let grown = try StaticExport.write(log: chain.ledger, to: root)
             #expect(grown.treeSize == 1091)
             #expect(try Self.modified(root, fullTile) == before)
-            // New: tile/0/003 (full now), tile/0/004.p/67, tile/1/000.p/4, checkpoint.
-            #expect(grown.written == 4)
+            // New: tile/0/003 (full now), tile/0/004.p/67, tile/1/000.p/4, checkpoint,
+            // latest-checkpoint.
+            #expect(grown.written == 5)
             for path in try Self.expectedPaths(chain.ledger) {
                 let served = try await client.fetch("/" + path)
                 #expect(Self.read(root, path) == served.body, "\(path) after growth")

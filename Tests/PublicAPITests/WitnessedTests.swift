@@ -11,7 +11,7 @@ import TestSupport
 import Testing
 
 /// The public API of a node with a witness policy: `/checkpoint` serves only what the quorum
-/// cosigned, `/checkpoint/latest` the newest; `/health`, `/metrics` and block notes say what
+/// cosigned, `/latest-checkpoint` the newest; `/health`, `/metrics` and block notes say what
 /// the witnesses did.
 @Suite struct WitnessedTests {
     static let statuses = [
@@ -23,18 +23,18 @@ import Testing
         let chain = try await TestChain.make(dayCounts: [5, 8], openCount: 0)
         let witness = try makeWitnessKey(name: "example.org/w1")
         try await chain.serve(witnesses: { Self.statuses }) { client in
-            // Before any quorum: a one-line 503, the newest under /checkpoint/latest.
+            // Before any quorum: a one-line 503, the newest under /latest-checkpoint.
             let none = try await client.fetch("/checkpoint")
             #expect(none.status == .serviceUnavailable)
-            #expect(isOneLineReason(none) && none.text.contains("/checkpoint/latest"))
-            let latest = try await client.fetch("/checkpoint/latest")
+            #expect(isOneLineReason(none) && none.text.contains("/latest-checkpoint"))
+            let latest = try await client.fetch("/latest-checkpoint")
             #expect(latest.status == .ok)
             #expect(latest.text == chain.ledger.head.checkpoint.formatted)
             #expect(latest.headers[.cacheControl] == "public, max-age=1")
             var health = try #require(try await client.fetch("/health").json() as? [String: Any])
             #expect(health["cosignedTreeSize"] is NSNull)
 
-            // Cosigned: served as is, cosignature and all; an append moves only /checkpoint/latest.
+            // Cosigned: served as is, cosignature and all; an append moves only /latest-checkpoint.
             let note = chain.ledger.head.checkpoint
             let cosigned = try note.adding(Cosignature.sign(text: note.text, time: 1_795_240_800, with: witness))
             try await chain.ledger.publishCosigned(cosigned)
@@ -44,7 +44,7 @@ import Testing
             #expect(served.text == cosigned.formatted)
             #expect(witness.verifier.cosignatureTime(on: try SignedNote(parsing: served.body)) == 1_795_240_800)
             #expect(try Checkpoint(note: SignedNote(parsing: served.body), verifier: chain.ledger.verifier).size == 13)
-            #expect(try await client.fetch("/checkpoint/latest").text == chain.ledger.head.checkpoint.formatted)
+            #expect(try await client.fetch("/latest-checkpoint").text == chain.ledger.head.checkpoint.formatted)
 
             health = try #require(try await client.fetch("/health").json() as? [String: Any])
             #expect(health["treeSize"] as? Int == 14)
@@ -73,7 +73,7 @@ import Testing
         try await chain.serve { client in
             let checkpoint = try await client.fetch("/checkpoint")
             #expect(checkpoint.text == chain.ledger.head.checkpoint.formatted)
-            #expect(try await client.fetch("/checkpoint/latest").body == checkpoint.body)
+            #expect(try await client.fetch("/latest-checkpoint").body == checkpoint.body)
             let health = try #require(try await client.fetch("/health").json() as? [String: Any])
             #expect(health["witnesses"] == nil && health["cosignedTreeSize"] == nil)
             #expect(!(try await client.fetch("/metrics").text.contains("tamga_witness")))
