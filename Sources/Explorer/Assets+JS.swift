@@ -144,8 +144,9 @@ extension Assets {
             }
             return response;
           }
+          /** The newest checkpoint: a witnessed log's /checkpoint lags while its witnesses cosign. */
           async function currentCheckpoint() {
-            return parseCheckpoint(await (await get('/checkpoint', 'the checkpoint')).text());
+            return parseCheckpoint(await (await get('/latest-checkpoint', 'the checkpoint')).text());
           }
           function count(value, what) {
             if (!Number.isSafeInteger(value) || value < 0) throw new Error(what + ' is not a whole number');

@@ -71,6 +71,7 @@ enum Assets {
         pre.note-text { background: var(--card); border: 1px solid var(--line); border-radius: 6px; padding: .75rem; overflow-x: auto; }
         details summary { cursor: pointer; color: var(--accent); margin-top: .5rem; }
         .note, .empty, footer { color: var(--muted); }
+        ul.cosigners { margin: 0; padding-left: 1.2rem; }
         .more, .pager { margin: .75rem 0; }
         .problem { font-size: 1.05rem; }
         .verify, .receipt { border: 1px solid var(--line); border-radius: 8px; padding: .25rem 1rem .75rem; margin: 1rem 0; background: var(--card); }

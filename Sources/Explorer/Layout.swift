@@ -65,19 +65,30 @@ enum Layout {
                 <td class="num">\(block.dayCount)</td>
                 <td><code class="hash" title="\(dayRoot)">\(Format.short(dayRoot))</code></td>
                 <td class="num">\(block.treeSize)</td>
+                <td>\(sealed.cosigners.isEmpty ? "none" : sealed.cosigners.map(\.name).joined(separator: ", "))</td>
                 </tr>
                 """
         }
         return """
             <div class="scroll">
             <table id="blocks" class="blocks">
-            <thead><tr><th scope="col">Block</th><th scope="col">Date</th><th scope="col" class="num">Events that day</th><th scope="col">Day root</th><th scope="col" class="num">Tree size</th></tr></thead>
+            <thead><tr><th scope="col">Block</th><th scope="col">Date</th><th scope="col" class="num">Events that day</th><th scope="col">Day root</th><th scope="col" class="num">Tree size</th><th scope="col">Cosigned by</th></tr></thead>
             <tbody>
             \(HTML.joined(rows, separator: "\n"))
             </tbody>
             </table>
             </div>
             """
+    }
+
+    /// The witnesses who cosigned a note, with the time each states; "none" when no witness did.
+    static func cosigners(_ cosigners: [Cosigner], id: String) -> HTML {
+        guard !cosigners.isEmpty else { return "<span id=\"\(id)\">none</span>" }
+        let items = cosigners.map { cosigner -> HTML in
+            let time: HTML = cosigner.time.flatMap { Int64(exactly: $0) }.map { " at <time>\(Format.instant($0))</time>" } ?? ""
+            return "<li><code>\(cosigner.name)</code>\(time)</li>"
+        }
+        return "<ul class=\"cosigners\" id=\"\(id)\">\(HTML.joined(items))</ul>"
     }
 
     static func noticeList(_ notices: [CompromiseNotice]) -> HTML {

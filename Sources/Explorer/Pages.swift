@@ -50,6 +50,22 @@ struct Pages: Sendable {
             data.day(atHeight: head.blockCount).map { day in
                 "<p class=\"note\">The open day, \(day.date), closes at \(Format.instant(day.end.millisecondsSinceEpoch / 1000)) with block \(head.blockCount).</p>"
             } ?? ""
+        let witnessed: HTML
+        if !data.witnessed {
+            witnessed = "<p class=\"note\" id=\"witnessed\">This log has no witnesses: only its own key signs its checkpoints.</p>"
+        } else if let cosigned = head.cosignedCheckpoint, let size = try? Checkpoint(text: cosigned.text).size {
+            let behind: HTML = size < head.treeSize ? " (\(head.treeSize - size) entries behind the newest)" : ""
+            witnessed = """
+                <h3>Witnessed</h3>
+                \(Layout.fields([
+                    ("Tree size", "<span id=\"cosigned-size\">\(size)</span> entries\(behind)"),
+                    ("Cosigned by", Layout.cosigners(data.cosigners(of: cosigned), id: "checkpoint-cosigners")),
+                ]))
+                <p class="note">The checkpoint <a href="/checkpoint">/checkpoint</a> serves, with the witnesses' cosignatures. Check them against the witness policy with <code>tamga-audit chain --policy</code>.</p>
+                """
+        } else {
+            witnessed = "<p class=\"note\" id=\"witnessed\">No checkpoint has the witness policy's quorum of cosignatures yet.</p>"
+        }
         let body: HTML = """
             <h1>Latest blocks</h1>
             \(verify)
@@ -61,6 +77,7 @@ struct Pages: Sendable {
                 ("Blocks sealed", "\(head.blockCount)"),
             ]))
             <details><summary>Signed checkpoint note</summary><pre class="note-text">\(head.checkpoint.formatted)</pre></details>
+            \(witnessed)
             </section>
             <section aria-labelledby="blocks-title">
             <h2 id="blocks-title">Daily blocks</h2>
@@ -157,6 +174,7 @@ struct Pages: Sendable {
                 ("Root hash", "<code class=\"hash\">\(Format.base64(block.rootHash))</code>"),
                 ("Previous", previous),
                 ("Block hash", "<code class=\"hash\" id=\"block-hash\">\(Format.base64(block.hash))</code>"),
+                ("Cosigned by", Layout.cosigners(sealed.cosigners, id: "block-cosigners")),
             ], id: "block"))
             <h2>Signed note</h2>
             <p>As published at <a href="/blocks/\(height)">/blocks/\(height)</a>. The block hash is SHA-256 of the text up to and including the <code>day</code> line.</p>

@@ -32,6 +32,8 @@ package final class PublicData: Sendable {
     /// signature lines, which the parsed fields do not include), so entries never go stale;
     /// the map grows by one entry a day. The note itself is read fresh: its signature lines can.
     private let blocks: Mutex<[UInt64: Block]> = Mutex([:])
+    /// The log's own key: every other signature line on its notes is a witness's.
+    private let logKey: NoteVerifier
 
     package init(log: any PublicLogReader, witnessed: Bool = false, tileCacheCapacity: Int, hashCacheCapacity: Int)
         throws(LedgerFormatsError)
@@ -42,6 +44,19 @@ package final class PublicData: Sendable {
         self.tiles = BoundedCache(capacity: tileCacheCapacity)
         self.hashes = BoundedCache(capacity: hashCacheCapacity)
         self.genesis = ByteBuffer(bytes: log.genesis.canonicalBytes)
+        self.logKey = try NoteVerifier(verifierKey: log.genesis.verifierKey)
+    }
+
+    /// The witnesses' lines on one of this log's notes, as published: every signature line but
+    /// the log's own. The node keeps only lines that verified against its witness policy;
+    /// an auditor checks them again from the policy (`tamga-audit --policy`).
+    package func cosigners(of note: SignedNote) -> [Cosigner] {
+        note.signatures.compactMap { line in
+            guard line.name != logKey.name || line.keyID != logKey.keyID else { return nil }
+            // cosignature/v1: an 8-byte big-endian timestamp, then the Ed25519 signature.
+            let time = line.signature.count == 72 ? line.signature.prefix(8).reduce(UInt64(0)) { $0 << 8 | UInt64($1) } : nil
+            return Cosigner(name: line.name, time: time)
+        }
     }
 
     // MARK: checkpoint
@@ -139,10 +154,14 @@ package final class PublicData: Sendable {
     package func block(_ height: UInt64) throws -> SealedBlock? {
         guard height < log.head.blockCount, let bytes = try log.blockNote(height) else { return nil }
         let note = try SignedNote(parsing: bytes)
-        if let block = blocks.withLock({ $0[height] }) { return SealedBlock(block: block, note: note.formatted) }
-        let block = try Block(text: note.text)
-        blocks.withLock { $0[height] = block }
-        return SealedBlock(block: block, note: note.formatted)
+        let block: Block
+        if let cached = blocks.withLock({ $0[height] }) {
+            block = cached
+        } else {
+            block = try Block(text: note.text)
+            blocks.withLock { $0[height] = block }
+        }
+        return SealedBlock(block: block, note: note.formatted, cosigners: cosigners(of: note))
     }
 
     /// A sealed block below the head that is not in the store: the store is damaged.
@@ -299,10 +318,18 @@ package final class PublicData: Sendable {
     }
 }
 
-/// A block with its signed note as published.
+/// A block with its signed note as published and the witnesses who cosigned it.
 package struct SealedBlock: Sendable {
     package let block: Block
     package let note: String
+    package let cosigners: [Cosigner]
+}
+
+/// A witness's signature line on a published note: its name and, on a cosignature/v1 line,
+/// the time (Unix seconds) it states.
+package struct Cosigner: Sendable, Hashable {
+    package let name: String
+    package let time: UInt64?
 }
 
 /// Reads stored tree hashes through the cache, asking the log only for the misses, in one call.

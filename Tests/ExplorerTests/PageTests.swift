@@ -6,6 +6,7 @@ import Ledger
 import PublicLog
 import LedgerFormats
 import MerkleLog
+import TestSupport
 import Testing
 
 @Suite struct PageTests {
@@ -345,6 +346,61 @@ import Testing
             // The script writes text only: no HTML sinks.
             #expect(
                 !js.text.contains("innerHTML") && !js.text.contains("outerHTML") && !js.text.contains("document.write"))
+        }
+    }
+
+    /// Who cosigned is read from the published notes: each witness's line, never the log's own,
+    /// with the time its cosignature states; "none" where no witness signed.
+    @Test func cosignersOfTheCheckpointAndOfEachBlockAreShown() async throws {
+        let chain = try await TestChain.make(dayCounts: [4, 9, 2])
+        let ledger = chain.ledger
+        let witnesses = try ["w1.example", "w2<&>.example"].map { try makeWitnessKey(name: $0) }
+        let time: UInt64 = 1_795_240_800  // 2026-11-21T06:00:00Z
+        let block0 = try SignedNote(parsing: try #require(try ledger.blockNote(0)))
+        try await ledger.addCosignatures(
+            try witnesses.map { try Cosignature.sign(text: block0.text, time: time, with: $0) }, toBlock: 0)
+
+        // Witnessed, before any checkpoint has its quorum.
+        try await chain.withClient(witnessed: true) { client in
+            let home = try await client.fetch("/")
+            #expect(home.text.contains("No checkpoint has the witness policy"))
+            let row0 = try #require(rowText(height: 0, in: home.text))
+            #expect(row0.contains("<td>w1.example, w2&lt;&amp;&gt;.example</td>"))
+            #expect(rowText(height: 1, in: home.text)?.contains("<td>none</td>") == true)
+
+            let page = try await client.fetch("/explorer/blocks/0")
+            let list = try #require(listItems("block-cosigners", in: page.text))
+            #expect(list == "<li><code>w1.example</code> at <time>2026-11-21T06:00:00Z</time></li><li><code>w2&lt;&amp;&gt;.example</code> at <time>2026-11-21T06:00:00Z</time></li>")
+            #expect(!list.contains(ledger.genesis.origin), "the log's own signature is not a cosigner")
+            #expect(element("block-cosigners", in: try await client.fetch("/explorer/blocks/1").text) == "none")
+        }
+    }
+
+    @Test func theWitnessedCheckpointNamesItsCosignersAndHowFarItLags() async throws {
+        let chain = try await TestChain.make(dayCounts: [4, 9, 2])
+        let ledger = chain.ledger
+        let witness = try makeWitnessKey(name: "w1.example")
+        let note = ledger.head.checkpoint
+        try await ledger.publishCosigned(note.adding(Cosignature.sign(text: note.text, time: 1_795_240_800, with: witness)))
+        let cosignedSize = ledger.head.treeSize
+        _ = try await ledger.append(try TestChain.record(99))
+        _ = try await ledger.append(try TestChain.record(100))
+
+        try await chain.withClient(witnessed: true) { client in
+            let home = try await client.fetch("/")
+            #expect(element("cosigned-size", in: home.text) == "\(cosignedSize)")
+            #expect(home.text.contains("entries (2 entries behind the newest)"))
+            #expect(listItems("checkpoint-cosigners", in: home.text) == "<li><code>w1.example</code> at <time>2026-11-21T06:00:00Z</time></li>")
+        }
+    }
+
+    @Test func aLogWithoutWitnessesSaysSo() async throws {
+        let chain = try await TestChain.make(dayCounts: [1])
+        try await chain.withClient { client in
+            let home = try await client.fetch("/")
+            #expect(element("witnessed", in: home.text) == "This log has no witnesses: only its own key signs its checkpoints.")
+            #expect(element("cosigned-size", in: home.text) == nil)
+            #expect(rowText(height: 0, in: home.text)?.contains("<td>none</td>") == true)
         }
     }
 

@@ -82,10 +82,12 @@ struct TestChain {
         return try Block(note: SignedNote(parsing: bytes), verifier: ledger.verifier)
     }
 
-    /// Runs `body` against an application serving only the explorer's routes, then stops the ledger.
-    func withClient(_ body: @Sendable (any TestClientProtocol) async throws -> Void) async throws {
+    /// Runs `body` against an application serving only the explorer's routes, then stops the
+    /// ledger. `witnessed`: as a node with a witness policy serves them.
+    func withClient(witnessed: Bool = false, _ body: @Sendable (any TestClientProtocol) async throws -> Void) async throws {
         let router = Router()
-        addExplorerRoutes(to: router, api: try PublicAPI(log: ledger))
+        let statuses: (@Sendable () -> [PublicAPI.WitnessStatus])? = witnessed ? { @Sendable in [PublicAPI.WitnessStatus]() } : nil
+        addExplorerRoutes(to: router, api: try PublicAPI(log: ledger, witnesses: statuses))
         let app = Application(router: router)
         defer { ledger.shutdown() }
         try await app.test(.router) { client in try await body(client) }
@@ -120,6 +122,14 @@ func element(_ id: String, in html: String) -> String? {
     let rest = html[html.index(after: open)...]
     guard let close = rest.range(of: "</") else { return nil }
     return String(rest[..<close.lowerBound])
+}
+
+/// The items of the list `<ul ... id="id">...</ul>` as written, or nil.
+func listItems(_ id: String, in html: String) -> String? {
+    guard let start = html.range(of: "<ul class=\"cosigners\" id=\"\(id)\">"),
+        let end = html[start.upperBound...].range(of: "</ul>")
+    else { return nil }
+    return String(html[start.upperBound..<end.lowerBound])
 }
 
 /// All values of the `<code class="hash">` elements inside the element with `id`.
