@@ -145,9 +145,10 @@ public enum NodeServices {
     /// The whole node as one service group, shut down gracefully on SIGTERM and SIGINT. Without
     /// `service` (no biometric service configured) only the public listener runs; with a
     /// witness policy the witness client runs too, and `extra` services (dev witnesses) first.
+    /// `onPublicServerRunning` gets the public listener's port once it listens (port 0 picks one).
     public static func serviceGroup(
         ledger: Ledger, configuration: NodeConfiguration, service: ServiceAPI? = nil, policy: WitnessPolicy? = nil,
-        extra: [any Service] = [], logger: Logger
+        extra: [any Service] = [], logger: Logger, onPublicServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
     ) throws -> ServiceGroup {
         let witnesses = policy.map {
             WitnessClient(
@@ -160,7 +161,7 @@ public enum NodeServices {
             .init(
                 service: try publicApplication(
                     log: ledger, witnesses: witnesses, host: configuration.publicHost, port: configuration.publicPort,
-                    logger: logger)),
+                    logger: logger, onServerRunning: onPublicServerRunning)),
         ]
         if let witnesses { services.append(.init(service: witnesses)) }
         if let service {

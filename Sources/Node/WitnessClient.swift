@@ -19,7 +19,8 @@ import Synchronization
 /// height order, then the newest checkpoint (a block is the tree at its day's end, so it always
 /// comes before any later checkpoint). A 409 with the witness's size is answered by
 /// resubmitting from that size with a fresh consistency proof. A witness that is down or slow
-/// costs only its own submissions (each has a deadline); sequencing goes on regardless.
+/// costs only its own submissions (each has a deadline): rounds go on to the others without
+/// waiting for it, and sequencing goes on regardless.
 ///
 /// A 409 naming the same size with another root, or a 422, means a witness saw a history the
 /// node's does not extend: logged as an error, counted in `/metrics` and `/health`, and
@@ -38,6 +39,8 @@ public final class WitnessClient: Service, Sendable {
         var nextBlock: UInt64 = 0
         /// The witness size at which the last alarm was journaled (nil: none pending).
         var alarmedAt: UInt64?
+        /// A submission to it is in flight.
+        var busy = false
     }
 
     /// The most a witness's answer may be: a few cosignature lines.
@@ -75,11 +78,14 @@ public final class WitnessClient: Service, Sendable {
         statuses.withLock { table in policy.witnesses.filter { $0.url != nil }.compactMap { table[$0.name] } }
     }
 
-    /// Rounds every `interval` until the graceful shutdown; then the HTTP client is shut down.
+    /// Starts a round every `interval` until the graceful shutdown, without waiting for the
+    /// last one's answers; then waits for those in flight and shuts the HTTP client down.
     public func run() async throws {
-        while !Task.isCancelled, !Task.isShuttingDownGracefully {
-            await round()
-            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: self.interval) }
+        await withDiscardingTaskGroup { group in
+            while !Task.isCancelled, !Task.isShuttingDownGracefully {
+                startRound(in: &group)
+                try? await cancelWhenGracefulShutdown { try await Task.sleep(for: self.interval) }
+            }
         }
         try await shutdown()
     }
@@ -90,16 +96,60 @@ public final class WitnessClient: Service, Sendable {
         try await http.shutdown()
     }
 
-    /// One pass: every witness concurrently, then the quorum. Public so that tests can drive it.
+    /// One round, returning when every witness has answered (tests drive the client with it).
     public func round() async {
+        await withDiscardingTaskGroup { group in startRound(in: &group) }
+    }
+
+    /// Submits the head to every witness not still busy with an earlier round, concurrently.
+    /// Each answer joins the round's lines as it comes, and the checkpoint is published as soon
+    /// as they meet the quorum (again as more arrive): a slow or dead witness delays neither
+    /// the others nor the next round.
+    private func startRound(in group: inout DiscardingTaskGroup) {
         let head = ledger.head
-        let lines = await withTaskGroup(of: [NoteSignature].self) { group in
-            for witness in policy.witnesses where witness.url != nil {
-                group.addTask { await self.catchUp(witness, head: head) }
+        let round = Round(note: head.checkpoint)
+        for witness in policy.witnesses where witness.url != nil {
+            let idle = statuses.withLock { table in
+                defer { table[witness.name]?.busy = true }
+                return table[witness.name]?.busy == false
             }
-            return await group.reduce(into: []) { $0 += $1 }
+            guard idle else { continue }
+            group.addTask {
+                let lines = await self.catchUp(witness, head: head)
+                self.statuses.withLock { $0[witness.name]?.busy = false }
+                guard let cosigned = round.adding(lines, policy: self.policy) else { return }
+                do {
+                    try await self.ledger.publishCosigned(cosigned)
+                } catch {
+                    self.logger.error("witness: cannot keep the cosigned checkpoint: \(error)")
+                }
+            }
         }
-        await publishIfQuorum(head.checkpoint, lines: lines)
+    }
+
+    /// The cosignature lines one round gathered on its checkpoint.
+    private final class Round: Sendable {
+        let note: SignedNote
+        let lines: Mutex<[NoteSignature]> = Mutex([])
+
+        init(note: SignedNote) { self.note = note }
+
+        /// Adds a witness's lines; the checkpoint with every line so far when they meet the
+        /// quorum and this witness added one, else nil.
+        func adding(_ new: [NoteSignature], policy: WitnessPolicy) -> SignedNote? {
+            guard !new.isEmpty else { return nil }
+            let all = lines.withLock { lines in
+                for line in new where !lines.contains(where: { $0.name == line.name && $0.keyID == line.keyID }) {
+                    lines.append(line)
+                }
+                return lines
+            }
+            let own = note.signatures.filter { line in !all.contains { $0.name == line.name && $0.keyID == line.keyID } }
+            guard let cosigned = try? SignedNote(text: note.text, signatures: own + all),
+                policy.isSatisfied(by: policy.cosigners(of: cosigned).keys)
+            else { return nil }
+            return cosigned
+        }
     }
 
     /// Submits the blocks `witness` lacks, then the newest checkpoint; returns its valid
@@ -225,22 +275,6 @@ public final class WitnessClient: Service, Sendable {
         let keys = policy.witnesses.filter { valid.contains($0.name) }.map { ($0.verifier.name, $0.verifier.keyID) }
         return merged.signatures.dropFirst(note.signatures.count).filter { line in
             keys.contains { $0.0 == line.name && $0.1 == line.keyID }
-        }
-    }
-
-    /// Publishes the checkpoint with every cosignature gathered, if they meet the quorum.
-    private func publishIfQuorum(_ note: SignedNote, lines: [NoteSignature]) async {
-        var signatures = note.signatures
-        for line in lines where !signatures.contains(where: { $0.name == line.name && $0.keyID == line.keyID }) {
-            signatures.append(line)
-        }
-        guard let cosigned = try? SignedNote(text: note.text, signatures: signatures),
-            policy.isSatisfied(by: policy.cosigners(of: cosigned).keys)
-        else { return }
-        do {
-            try await ledger.publishCosigned(cosigned)
-        } catch {
-            logger.error("witness: cannot keep the cosigned checkpoint: \(error)")
         }
     }
 

@@ -96,6 +96,7 @@ public func builtExecutable(_ name: String) throws -> String {
 
 public struct MissingTool: Error, CustomStringConvertible {
     public let description: String
+    public init(description: String) { self.description = description }
 }
 
 /// `tools/goverify` (the independent Go verifier), built once per test process into a

@@ -8,46 +8,6 @@ import Testing
 
 /// `tamga witness init|run` as an operator runs them, over real HTTP (curl as the client).
 @Suite(.serialized) struct WitnessCLITests {
-    struct Running {
-        let process: Process
-        let url: String
-    }
-
-    /// `tamga witness run` on a free-looking port, once it answers.
-    static func start(data: String, logs: String) throws -> Running {
-        for _ in 0..<5 {
-            let port = Int.random(in: 20_000...40_000)
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: try builtExecutable("tamga"))
-            process.arguments = ["witness", "run", "--data", data, "--logs", logs, "--listen", "127.0.0.1:\(port)", "--log-level", "error"]
-            process.standardOutput = FileHandle.nullDevice
-            process.standardError = FileHandle.nullDevice
-            try process.run()
-            let url = "http://127.0.0.1:\(port)/add-checkpoint"
-            for _ in 0..<100 {
-                if let answer = try? post(url, []), answer.status == 400 { return Running(process: process, url: url) }
-                if !process.isRunning { break }
-                Thread.sleep(forTimeInterval: 0.05)
-            }
-            kill(process.processIdentifier, SIGKILL)
-            process.waitUntilExit()
-        }
-        throw WitnessError(.configuration, "tamga witness run did not start")
-    }
-
-    /// POSTs `body` with curl; nil when the connection failed (the witness was killed).
-    static func post(_ url: String, _ body: [UInt8]) throws -> (status: Int, body: String)? {
-        let folder = try temporaryFolder("curl")
-        try Data(body).write(to: URL(fileURLWithPath: folder + "/body"))
-        let run = try runProcess(
-            "/usr/bin/curl",
-            ["-s", "-o", folder + "/answer", "-w", "%{http_code}", "--max-time", "5", "--data-binary", "@" + folder + "/body", url])
-        defer { try? FileManager.default.removeItem(atPath: folder) }
-        guard run.status == 0, let status = Int(run.stdout), status > 0 else { return nil }
-        let answer = (try? String(contentsOfFile: folder + "/answer", encoding: .utf8)) ?? ""
-        return (status, answer)
-    }
-
     @Test func initPrintsTheKeysAndRunServesTheProtocol() throws {
         let data = try temporaryFolder("witness-cli") + "/w"
         let created = try runProcess(try builtExecutable("tamga"), ["witness", "init", "--data", data, "--name", "witness.example/cli"])
@@ -64,16 +24,13 @@ import Testing
         try log.grow(by: 5)
         let logs = data + "/../logs"
         try Data("log \(try log.key.verifier.verifierKey)\n".utf8).write(to: URL(fileURLWithPath: logs))
-        let running = try Self.start(data: data, logs: logs)
-        defer {
-            kill(running.process.processIdentifier, SIGTERM)
-            running.process.waitUntilExit()
-        }
-        let answer = try #require(try Self.post(running.url, try log.submission(old: 0)))
+        let running = try WitnessProcess.start(data: data, logs: logs)
+        defer { running.stop() }
+        let answer = try #require(try curlPost(running.url, try log.submission(old: 0)))
         #expect(answer.status == 200)
         let note = try cosigned(try log.checkpoint(), Witness.Outcome(status: 200, contentType: "", body: answer.body))
         #expect(verifier.cosignatureTime(on: note) != nil)
-        #expect(try Self.post(running.url, try log.submission(old: 0))?.status == 409)
+        #expect(try curlPost(running.url, try log.submission(old: 0))?.status == 409)
         // A bad logs file is refused with the line it is on.
         try Data("log nonsense\n".utf8).write(to: URL(fileURLWithPath: logs + ".bad"))
         let refused = try runProcess(try builtExecutable("tamga"), ["witness", "run", "--data", data, "--logs", logs + ".bad"])
@@ -97,22 +54,22 @@ import Testing
         var acknowledged: UInt64 = 0
         var kills = 0
         for round in 0..<50 {
-            let running = try Self.start(data: data, logs: logs)
+            let running = try WitnessProcess.start(data: data, logs: logs)
             // Where the witness is: a 409 names its stored size, which never goes back.
-            let probe = try #require(try Self.post(running.url, try log.submission(old: 0, size: 1)))
+            let probe = try #require(try curlPost(running.url, try log.submission(old: 0, size: 1)))
             let stored = probe.status == 409 ? UInt64(probe.body.dropLast()) ?? 0 : 1
             #expect(stored >= acknowledged, "round \(round): stored size \(stored) below the acknowledged \(acknowledged)")
             if probe.status == 200 { cosigned[1] = try log.root(1) }
             var size = max(stored, 1)
             // A fork at the stored size, signed by the log's key: refused.
-            let forked = try Self.post(running.url, fork.submission(old: size, proof: [], note: try fork.checkpoint(size)))
+            let forked = try curlPost(running.url, fork.submission(old: size, proof: [], note: try fork.checkpoint(size)))
             #expect(forked?.status == 409 || forked?.status == 422, "round \(round): \(String(describing: forked))")
             let pid = running.process.processIdentifier
             DispatchQueue.global().asyncAfter(deadline: .now() + Double.random(in: 0.05...0.3)) { kill(pid, SIGKILL) }
             // Submit until the kill cuts the connection (or the log has no more to give).
             while size < log.size {
                 let next = min(log.size, size + UInt64.random(in: 1...20))
-                guard let answer = try Self.post(running.url, try log.submission(old: size, size: next)) else { break }
+                guard let answer = try curlPost(running.url, try log.submission(old: size, size: next)) else { break }
                 guard answer.status == 200 else {
                     Issue.record("round \(round): \(size) -> \(next) answered \(answer.status) \(answer.body)")
                     break

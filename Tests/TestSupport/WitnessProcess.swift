@@ -1,0 +1,65 @@
+public import Foundation
+
+/// A `tamga witness run` process on a free-looking loopback port, started once it answers: what
+/// an operator runs, for tests that kill and restart witnesses.
+public struct WitnessProcess {
+    public let process: Process
+    /// `http://127.0.0.1:<port>/add-checkpoint`.
+    public let url: String
+    /// `http://127.0.0.1:<port>`: the URL a witness policy gives.
+    public var base: String { String(url.dropLast("/add-checkpoint".count)) }
+
+    public var port: Int { Int(url.split(separator: ":").last?.prefix { $0.isNumber } ?? "") ?? 0 }
+
+    /// Starts `tamga witness run` on the folder `data` (made by `tamga witness init`) for the
+    /// logs listed in the file `logs`, on `port` (a restart) or trying a few random ports.
+    public static func start(data: String, logs: String, port fixed: Int? = nil) throws -> WitnessProcess {
+        for _ in 0..<5 {
+            let port = fixed ?? Int.random(in: 20_000...40_000)
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: try builtExecutable("tamga"))
+            process.arguments = ["witness", "run", "--data", data, "--logs", logs, "--listen", "127.0.0.1:\(port)", "--log-level", "error"]
+            process.standardOutput = FileHandle.nullDevice
+            process.standardError = FileHandle.nullDevice
+            try process.run()
+            let url = "http://127.0.0.1:\(port)/add-checkpoint"
+            for _ in 0..<100 {
+                // An empty body is malformed: 400 says the witness is up.
+                if let answer = try? curlPost(url, []), answer.status == 400 { return WitnessProcess(process: process, url: url) }
+                if !process.isRunning { break }
+                Thread.sleep(forTimeInterval: 0.05)
+            }
+            Foundation.kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+        }
+        throw MissingTool(description: "tamga witness run --data \(data) did not start on any of 5 ports")
+    }
+
+    /// Sends `signal` and waits for the process to end.
+    public func stop(_ signal: Int32 = SIGTERM) {
+        Foundation.kill(process.processIdentifier, signal)
+        process.waitUntilExit()
+    }
+}
+
+/// POSTs `body` to `url` with curl (an independent HTTP client, 5 s at most); the status and
+/// body, or nil when the connection failed (the server was killed).
+public func curlPost(_ url: String, _ body: [UInt8]) throws -> (status: Int, body: String)? {
+    let folder = try temporaryFolder("curl")
+    defer { try? FileManager.default.removeItem(atPath: folder) }
+    try Data(body).write(to: URL(fileURLWithPath: folder + "/body"))
+    return try curl(["--data-binary", "@" + folder + "/body", url], in: folder)
+}
+
+/// GETs `url` with curl (5 s at most): the status and body, or nil when the connection failed.
+public func curlGet(_ url: String) throws -> (status: Int, body: String)? {
+    let folder = try temporaryFolder("curl")
+    defer { try? FileManager.default.removeItem(atPath: folder) }
+    return try curl([url], in: folder)
+}
+
+private func curl(_ arguments: [String], in folder: String) throws -> (status: Int, body: String)? {
+    let run = try runProcess("/usr/bin/curl", ["-s", "-o", folder + "/answer", "-w", "%{http_code}", "--max-time", "5"] + arguments)
+    guard run.status == 0, let status = Int(run.stdout), status > 0 else { return nil }
+    return (status, (try? String(contentsOfFile: folder + "/answer", encoding: .utf8)) ?? "")
+}
