@@ -1,5 +1,6 @@
 import Codecs
 import Dispatch
+import Synchronization
 import LedgerFormats
 public import MerkleLog
 
@@ -14,7 +15,8 @@ public import MerkleLog
 /// status with a one-line reason. Checking the old size against the stored state, cosigning
 /// and persisting the new state happen on one serial queue, and the state is synced to disk
 /// before the answer: concurrent submissions cannot roll the stored size back, and neither can
-/// a crash.
+/// a crash. Submissions that arrive while the queue writes are decided together, in arrival
+/// order, and their states written in one synced batch (group commit: one fsync for many logs).
 public final class Witness: @unchecked Sendable {
     // `@unchecked Sendable` is sound: the `let`s are immutable and Sendable, and `cache` is read
     // and written only on `queue`.
@@ -45,6 +47,18 @@ public final class Witness: @unchecked Sendable {
     let clock: any LedgerClock
     private let queue = DispatchQueue(label: "tamga.witness.state")
     private var cache: [String: LogState] = [:]
+    /// Submissions waiting for the queue, and whether a drain is under way there.
+    private let waiting = Mutex<(jobs: [Job], draining: Bool)>(([], false))
+
+    /// A parsed submission waiting to be decided.
+    private struct Job: Sendable {
+        let request: Request
+        let checkpoint: Checkpoint
+        let root: Hash
+        let block: Block?
+        let log: LogList.Log
+        let answer: CheckedContinuation<Outcome, Never>
+    }
 
     init(logs: LogList, key: any NoteSigner, blockKey: any NoteSigner, store: WitnessStore, clock: any LedgerClock) {
         self.logs = logs
@@ -91,46 +105,87 @@ public final class Witness: @unchecked Sendable {
             }
         }
         let block = parsedBlock
-        do {
-            return try await onQueue {
-                try self.decide(request, checkpoint: checkpoint, root: root, block: block, log: log)
+        return await withCheckedContinuation { answer in
+            let job = Job(request: request, checkpoint: checkpoint, root: root, block: block, log: log, answer: answer)
+            let start = waiting.withLock { waiting in
+                waiting.jobs.append(job)
+                defer { waiting.draining = true }
+                return !waiting.draining
             }
-        } catch {
-            return .refused(500, "the witness could not record the checkpoint, so it did not cosign it: \(error)")
+            if start { queue.async { self.drain() } }
         }
     }
 
-    /// The state checks, the cosignatures and the durable write: on `queue` only.
+    /// Decides the waiting submissions a group at a time, writes the group's new states in one
+    /// synced batch, then answers them: on `queue` only.
+    private func drain() {
+        while true {
+            let jobs = waiting.withLock { waiting in
+                defer { waiting.jobs = [] }
+                if waiting.jobs.isEmpty { waiting.draining = false }
+                return waiting.jobs
+            }
+            guard !jobs.isEmpty else { return }
+            var outcomes: [Outcome] = []
+            var changed: [String: LogState] = [:]
+            do {
+                for job in jobs {
+                    let (outcome, next) = try decide(
+                        job.request, checkpoint: job.checkpoint, root: job.root, block: job.block, log: job.log)
+                    if let next {
+                        // The next submission of this group sees it, as if it were stored already.
+                        cache[job.log.origin] = next
+                        changed[job.log.origin] = next
+                    }
+                    outcomes.append(outcome)
+                }
+                try store.put(changed)
+            } catch {
+                // Nothing of this group is recorded: its answers, 409s included, may rest on
+                // states that were not written. The store is the truth again.
+                cache.removeAll()
+                let refusal = Outcome.refused(500, "the witness could not record the checkpoint, so it did not cosign it: \(error)")
+                outcomes = jobs.map { _ in refusal }
+            }
+            for (job, outcome) in zip(jobs, outcomes) { job.answer.resume(returning: outcome) }
+        }
+    }
+
+    /// The state checks and the cosignatures, with the state to record when it cosigned: on
+    /// `queue` only.
     private func decide(_ request: Request, checkpoint: Checkpoint, root: Hash, block: Block?, log: LogList.Log) throws
-        -> Outcome
+        -> (Outcome, LogState?)
     {
         let state = try state(log.origin)
         let storedSize = state?.size ?? 0
         guard request.oldSize == storedSize else {
-            return Outcome(status: 409, contentType: "text/x.tlog.size", body: "\(storedSize)\n")
+            return (Outcome(status: 409, contentType: "text/x.tlog.size", body: "\(storedSize)\n"), nil)
         }
         let storedRoot = state?.rootHash ?? MerkleTree.emptyRoot
         if checkpoint.size == storedSize {
             guard root == storedRoot else {
-                return Outcome(status: 409, contentType: "text/x.tlog.size", body: "\(storedSize)\n")
+                return (Outcome(status: 409, contentType: "text/x.tlog.size", body: "\(storedSize)\n"), nil)
             }
-            guard request.proof.isEmpty else { return .refused(422, "equal sizes take an empty consistency proof") }
+            guard request.proof.isEmpty else { return (.refused(422, "equal sizes take an empty consistency proof"), nil) }
         } else if storedSize == 0 {
-            guard request.proof.isEmpty else { return .refused(400, "a proof from the old size 0 must be empty") }
+            guard request.proof.isEmpty else { return (.refused(400, "a proof from the old size 0 must be empty"), nil) }
         } else {
             do {
                 try MerkleTree.verifyConsistency(
                     size1: storedSize, size2: checkpoint.size, proof: request.proof, root1: storedRoot, root2: root)
             } catch {
-                return .refused(
-                    422, "the consistency proof from size \(storedSize) to \(checkpoint.size) does not verify: \(error.message)")
+                return (
+                    .refused(
+                        422, "the consistency proof from size \(storedSize) to \(checkpoint.size) does not verify: \(error.message)"),
+                    nil
+                )
             }
         }
         var blockState = state?.block
         var vouchesForBlock = false
         if let block, let genesisHash = log.genesisHash {
             switch Self.follows(block, after: blockState, genesisHash: genesisHash) {
-            case .refused(let reason): return .refused(422, "daily block \(block.height): \(reason)")
+            case .refused(let reason): return (.refused(422, "daily block \(block.height): \(reason)"), nil)
             case .vouched: vouchesForBlock = true
             case .anchored: break
             }
@@ -142,9 +197,7 @@ public final class Witness: @unchecked Sendable {
         var lines = [try Cosignature.sign(text: checkpoint.text, time: time, with: key).line]
         if vouchesForBlock { lines.append(try Cosignature.sign(text: checkpoint.text, time: time, with: blockKey).line) }
         let next = LogState(size: checkpoint.size, rootHash: root, text: checkpoint.text, block: blockState)
-        try store.put(log.origin, next)
-        cache[log.origin] = next
-        return Outcome(status: 200, contentType: "text/plain; charset=utf-8", body: lines.map { $0 + "\n" }.joined())
+        return (Outcome(status: 200, contentType: "text/plain; charset=utf-8", body: lines.map { $0 + "\n" }.joined()), next)
     }
 
     enum BlockVerdict: Equatable {

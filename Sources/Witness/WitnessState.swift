@@ -76,7 +76,7 @@ struct LogState: Sendable, Hashable {
 }
 
 /// The witness's own LevelDB store: one record per origin, `log/<origin>`. Written only from
-/// the witness's serial queue, each write synced before the submission is answered.
+/// the witness's serial queue, each group's states synced before its submissions are answered.
 final class WitnessStore: Sendable {
     private let db: Database
     static let formatKey = Array("meta/format".utf8)
@@ -120,12 +120,16 @@ final class WitnessStore: Sendable {
         return state
     }
 
-    /// Durable when this returns.
-    func put(_ origin: String, _ state: LogState) throws(WitnessError) {
+    /// Writes the states of several logs in one synced batch: all or none, durable when this
+    /// returns. Nothing to write writes nothing.
+    func put(_ states: [String: LogState]) throws(WitnessError) {
+        guard !states.isEmpty else { return }
+        let batch = WriteBatch()
+        for (origin, state) in states { batch.put(Self.key(origin), state.encoded()) }
         do {
-            try db.put(Self.key(origin), state.encoded(), sync: true)
+            try db.write(batch, sync: true)
         } catch {
-            throw WitnessError(.storage, "cannot write the witness state of \(origin): \(error)")
+            throw WitnessError(.storage, "cannot write the witness state of \(states.keys.sorted().joined(separator: ", ")): \(error)")
         }
     }
 }

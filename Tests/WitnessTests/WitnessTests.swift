@@ -135,6 +135,44 @@ import Testing
         #expect(try await w.witness.latest(log.origin)?.size == old)
     }
 
+    /// Many logs at once: their submissions are decided together and written in shared synced
+    /// batches; each log is cosigned once per size, in order, and every state survives a restart.
+    @Test func manyLogsAtOnceAreEachCosignedAndRemembered() async throws {
+        var logs: [TestLog] = []
+        for index in 0..<40 {
+            var log = TestLog(origin: "example.com/log-\(index)")
+            try log.grow(by: 8)
+            logs.append(log)
+        }
+        let list = try logs.map { "log \(try $0.key.verifier.verifierKey)\n" }.joined()
+        let folder = try await Self.submitConcurrently(logs, list: list)
+        let restarted = try TestWitness.reopen(folder, logs: list)
+        for log in logs {
+            let latest = try #require(try await restarted.witness.latest(log.origin), "\(log.origin)")
+            let root = try log.root(8)
+            #expect(latest.size == 8 && latest.rootHash == root)
+        }
+    }
+
+    /// Each log in turn submits 0 -> 3 -> 8, racing the others, on a witness released after.
+    static func submitConcurrently(_ logs: [TestLog], list: String) async throws -> String {
+        let w = try TestWitness.make(logs: list)
+        let answers = await withTaskGroup(of: [Int].self) { group in
+            for log in logs {
+                group.addTask {
+                    var statuses: [Int] = []
+                    for (old, size) in [(UInt64(0), UInt64(3)), (3, 8)] {
+                        statuses.append(await w.witness.addCheckpoint((try? log.submission(old: old, size: size)) ?? []).status)
+                    }
+                    return statuses
+                }
+            }
+            return await group.reduce(into: []) { $0.append($1) }
+        }
+        #expect(answers.count == logs.count && answers.allSatisfy { $0 == [200, 200] }, "\(answers)")
+        return w.folder
+    }
+
     /// The cosignature, checked by an independent implementation written from the spec
     /// (tools/cosigcheck: Python and PyNaCl).
     @Test func cosignaturesVerifyWithAnIndependentImplementation() async throws {
