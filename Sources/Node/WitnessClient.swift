@@ -249,6 +249,7 @@ public final class WitnessClient: Service, Sendable {
                 return .failed
             }
         }
+        failed(witness, "it answered 409 again, with another size, to the resubmission")
         return .failed
     }
 
@@ -263,8 +264,20 @@ public final class WitnessClient: Service, Sendable {
         request.method = .POST
         request.headers.add(name: "Content-Type", value: "text/plain; charset=utf-8")
         request.body = .bytes(ByteBuffer(string: body))
+        let end = ContinuousClock.now + timeout
         let response = try await http.execute(request, timeout: .init(timeout))
-        let bytes = try await response.body.collect(upTo: Self.maxAnswerBytes)
+        // The deadline covers the body too (AsyncHTTPClient's ends with the head): a witness
+        // that trickles its answer must not hold the round.
+        let bytes = try await withThrowingTaskGroup(of: ByteBuffer?.self) { group in
+            group.addTask { try await response.body.collect(upTo: Self.maxAnswerBytes) }
+            group.addTask {
+                try await Task.sleep(until: end)
+                return nil
+            }
+            defer { group.cancelAll() }
+            guard let bytes = try await group.next() ?? nil else { throw HTTPClientError.deadlineExceeded }
+            return bytes
+        }
         return (response.status.code, Array(bytes.readableBytesView))
     }
 
