@@ -1,4 +1,5 @@
 import AsyncHTTPClient
+import Codecs
 import Foundation
 public import Ledger
 public import LedgerFormats
@@ -234,8 +235,12 @@ public final class WitnessClient: Service, Sendable {
                 return .cosigned(lines)
             case 409:
                 guard let text = String(validating: answer.body, as: UTF8.self), text.hasSuffix("\n"),
-                    let size = UInt64(text.dropLast()), size != old
+                    let size = CanonicalDecimal.parse(String(text.dropLast()))
                 else {
+                    failed(witness, "it answered 409 without its size (a text/x.tlog.size body)")
+                    return .failed
+                }
+                guard size != old else {
                     await alarm(witness, at: old, "409 at size \(checkpoint.size): it cosigned another tree of that size")
                     return .refused
                 }

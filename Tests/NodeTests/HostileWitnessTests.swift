@@ -385,13 +385,29 @@ import Witness
 
     // MARK: - 409s that lie
 
-    /// A 409 whose body is not a decimal size that fits a UInt64 (or is the size already
-    /// submitted) is taken as the witness refusing this history: an alarm, journaled once, no
-    /// resubmission, no crash, nothing kept.
-    @Test(arguments: ["forty-two\n", "99999999999999999999999\n", "18446744073709551616\n", "-1\n", "7", "", "0\n"])
-    func aMalformedConflictIsAnAlarm(body: String) async throws {
+    /// A 409 whose body is not a canonical decimal size that fits a UInt64 is a broken witness
+    /// (or a proxy's error page), not evidence of a fork: a failure, no resubmission, no alarm,
+    /// no crash, nothing kept.
+    @Test(arguments: ["forty-two\n", "99999999999999999999999\n", "18446744073709551616\n", "-1\n", "+1\n", "01\n", "7", ""])
+    func aMalformedConflictIsAFailure(body: String) async throws {
         try await Self.with { s in
             s.hostile.answer { _ in .conflict(body) }
+            for round in 1...2 {
+                let elapsed = await s.round()
+                #expect(elapsed < .seconds(10))
+                #expect(s.hostile.requests == round)
+                #expect(s.h?.failures == round && s.h?.alarms == 0)
+            }
+            #expect(try s.alarmsJournaled().isEmpty)
+            try s.expectNothingKept()
+        }
+    }
+
+    /// A 409 naming the very size submitted: it cosigned another tree of that size. An alarm
+    /// every round, journaled once, no resubmission, nothing kept.
+    @Test func aConflictAtTheSizeSubmittedIsAnAlarm() async throws {
+        try await Self.with { s in
+            s.hostile.answer { submission in .conflict("\(submission.old)\n") }
             for round in 1...2 {
                 let elapsed = await s.round()
                 #expect(elapsed < .seconds(10))
