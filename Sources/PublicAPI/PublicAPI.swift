@@ -131,7 +131,9 @@ public struct PublicAPI: Sendable {
                     .badRequest, "block height must be a decimal number or \"latest\", not \(Query.quoted(height[...]))"
                 )
             }
-            return Self.ok(ByteBuffer(bytes: try data.blockNote(h)), type: ContentType.text, cache: CacheControl.sealed)
+            return Self.ok(
+                ByteBuffer(bytes: try data.blockNote(h)), type: ContentType.text,
+                cache: data.witnessed ? CacheControl.cosigning : CacheControl.sealed)
         }
         router.readOnly("/proof/inclusion") { request, _ in
             let query = Query(request)
@@ -310,8 +312,11 @@ public struct PublicAPI: Sendable {
     enum CacheControl {
         /// Changes with every checkpoint.
         static let short = "public, max-age=1"
-        /// A sealed block's text never changes; witnesses may add cosignature lines later.
+        /// A sealed block's note never changes without witnesses.
         static let sealed = "public, max-age=3600"
+        /// With witnesses, a block's note gains their lines in the seconds after the seal (or
+        /// when they come back): caches must look again soon.
+        static let cosigning = "public, max-age=60"
         /// Full tiles, the genesis, proofs against a stated tree size: the same bytes forever.
         static let immutable = "public, max-age=31536000, immutable"
         static let none = "no-store"

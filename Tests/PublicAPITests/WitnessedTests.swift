@@ -93,6 +93,12 @@ import Testing
                 #expect(after.text == (try note.adding(line)).formatted, "\(path)")
                 #expect(try Block(note: SignedNote(parsing: after.body), verifier: chain.ledger.verifier).height == 1)
             }
+            #expect(before.headers[.cacheControl] == "public, max-age=3600", "without witnesses a block never changes")
+        }
+        // With witnesses a block gains lines after its seal: caches look again within a minute.
+        try await TestChain.make(dayCounts: [3, 2], openCount: 0).serve(witnesses: { Self.statuses }) { client in
+            let headers = try await client.fetch("/blocks/1").headers
+            #expect(headers[.cacheControl] == "public, max-age=60")
         }
     }
 
