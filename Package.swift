@@ -35,6 +35,8 @@ let package = Package(
         .library(name: "PublicLog", targets: ["PublicLog"]),
         .library(name: "SignCore", targets: ["SignCore"]),
         .library(name: "Sodium", targets: ["Sodium"]),
+        .library(name: "Witness", targets: ["Witness"]),
+        .library(name: "Node", targets: ["Node"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-crypto.git", from: "4.5.2"),

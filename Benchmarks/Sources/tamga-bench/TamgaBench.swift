@@ -14,7 +14,7 @@ struct TamgaBench: AsyncParsableCommand {
         discussion: "Every table gives the figure, the raw limit measured in the same run, and their ratio.",
         subcommands: [
             JournalBenchmark.self, LatencyBenchmark.self, MerkleBenchmark.self, SignCoreBenchmark.self, BackupBenchmark.self,
-            MakeChain.self,
+            WitnessBenchmark.self, MakeChain.self,
         ])
 }
 
