@@ -142,7 +142,8 @@ let package = Package(
             name: "Witness",
             dependencies: [
                 "Codecs", "HSMBoundary", "LedgerFormats", "LevelDB", "MerkleLog", "Sodium", hummingbird, logging,
-                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ],
             swiftSettings: swiftSettings),
 
@@ -230,8 +231,8 @@ let package = Package(
         .testTarget(
             name: "WitnessTests",
             dependencies: [
-                "TestSupport", "Witness", "Codecs", "HSMBoundary", "Ledger", "LedgerFormats", "MerkleLog", "PublicLog", crypto,
-                hummingbird, hummingbirdTesting,
+                "TestSupport", "Witness", "Codecs", "HSMBoundary", "Ledger", "LedgerFormats", "MerkleLog", "PublicLog", "PublicAPI",
+                crypto, hummingbird, hummingbirdTesting, serviceLifecycle, logging,
             ],
             swiftSettings: swiftSettings),
         .testTarget(name: "GOST28147Tests", dependencies: ["GOST28147"], resources: [.copy("Resources")], swiftSettings: swiftSettings),

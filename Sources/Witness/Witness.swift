@@ -60,12 +60,21 @@ public final class Witness: @unchecked Sendable {
         let answer: CheckedContinuation<Outcome, Never>
     }
 
+    /// Reads the tiles of the Tamga logs listed with a public URL (nil when none is).
+    let dayCheck: DayCheck?
+
     init(logs: LogList, key: any NoteSigner, blockKey: any NoteSigner, store: WitnessStore, clock: any LedgerClock) {
         self.logs = logs
         self.key = key
         self.blockKey = blockKey
         self.store = store
         self.clock = clock
+        dayCheck = logs.logs.values.contains { $0.url != nil } ? DayCheck() : nil
+    }
+
+    /// Closes the HTTP client that reads logs' tiles; call it once the server has stopped.
+    public func shutdown() async throws {
+        try await dayCheck?.shutdown()
     }
 
     /// The latest checkpoint cosigned for `origin`: its size and root (nil before the first).
@@ -105,6 +114,18 @@ public final class Witness: @unchecked Sendable {
             }
         }
         let block = parsedBlock
+        if let block, let url = log.url, let dayCheck {
+            switch dayCheck.verdict(on: block, url: url) {
+            case .passed: break
+            case .running:
+                return .refused(
+                    503,
+                    "checking daily block \(block.height)'s \(block.dayCount) leaves against the tiles at \(url); submit it again in a few seconds")
+            case .unavailable(let reason):
+                return .refused(503, "cannot read the tiles at \(url) to check daily block \(block.height) (\(reason)); submit it again later")
+            case .failed(let reason): return .refused(422, "daily block \(block.height): \(reason)")
+            }
+        }
         return await withCheckedContinuation { answer in
             let job = Job(request: request, checkpoint: checkpoint, root: root, block: block, log: log, answer: answer)
             let start = waiting.withLock { waiting in

@@ -2,7 +2,7 @@
 /// (A refused submission is not an error: it is a `Witness.Outcome` with its HTTP status.)
 public struct WitnessError: Error, Hashable, Sendable, CustomStringConvertible {
     public struct Code: Hashable, Sendable, CustomStringConvertible {
-        private enum Wrapped: Hashable, Sendable { case configuration, storage, exists }
+        private enum Wrapped: Hashable, Sendable { case configuration, storage, exists, unavailable }
         private let wrapped: Wrapped
         private init(_ wrapped: Wrapped) { self.wrapped = wrapped }
 
@@ -12,6 +12,8 @@ public struct WitnessError: Error, Hashable, Sendable, CustomStringConvertible {
         public static let storage = Code(.storage)
         /// `init` found a witness already there.
         public static let exists = Code(.exists)
+        /// A log's published tiles could not be fetched (try again).
+        public static let unavailable = Code(.unavailable)
 
         public var description: String { String(describing: wrapped) }
     }

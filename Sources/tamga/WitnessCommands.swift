@@ -51,7 +51,8 @@ struct WitnessCommand: AsyncParsableCommand {
             abstract: "Serve POST <prefix>/add-checkpoint until SIGTERM or SIGINT.",
             discussion: """
                 The logs file lists the logs witnessed, one per line: `log <vkey>` for any C2SP log, \
-                `log <vkey> tamga <genesis sha256 hex>` for a Tamga log (its blocks are checked too).
+                `log <vkey> tamga <genesis sha256 hex> [<public url>]` for a Tamga log (its blocks \
+                are checked too; with its URL, each day root is recomputed from the log's tiles).
                 """
         )
 
@@ -89,6 +90,7 @@ struct WitnessCommand: AsyncParsableCommand {
             try await ServiceGroup(
                 configuration: .init(services: [app], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
             ).run()
+            try await witness.shutdown()
         }
     }
 }
