@@ -209,21 +209,8 @@ import Witness
         days: Int = 2, honest: Int = 0, impersonating: Bool = false, timeout: Duration = .seconds(3),
         _ body: (Setup) async throws -> Void
     ) async throws {
-        let folder = try makeChain(startDate: "2026-11-20")
-        let genesis = try Genesis(parsing: try Data(contentsOf: URL(fileURLWithPath: folder.genesis)))
-        let calendar = try DayCalendar(genesis: genesis)
-        let clock = ManualClock(try calendar.day(atHeight: 0).start.millisecondsSinceEpoch + 3_600_000)
-        let ledger = try Ledger.open(folder: folder, clock: clock)
-        ledger.start()
-        for day in 0..<days {
-            clock.set(try calendar.day(atHeight: Int64(day)).start.millisecondsSinceEpoch + 3_600_000)
-            for i in 0..<4 {
-                _ = try await ledger.append(
-                    EventRecord(.authOK(key: "k\(i)", purpose: "sign", factors: "p"), owner: "o"))
-            }
-        }
-        clock.set(try calendar.day(atHeight: Int64(days)).start.millisecondsSinceEpoch + 60_000)
-        try await ledger.sealDueDays()
+        let (_, ledger, _) = try await sealedChain(days: days)
+        let genesis = ledger.genesis
 
         var logger = Logger(label: "hostile-witness-test")
         logger.logLevel = .critical

@@ -63,18 +63,8 @@ import Witness
     }
 
     static func setUp(days: Int = 3) async throws -> Setup {
-        let folder = try makeChain(startDate: "2026-11-20")
-        let genesis = try Genesis(parsing: try Data(contentsOf: URL(fileURLWithPath: folder.genesis)))
-        let calendar = try DayCalendar(genesis: genesis)
-        let clock = ManualClock(try calendar.day(atHeight: 0).start.millisecondsSinceEpoch + 3_600_000)
-        let ledger = try Ledger.open(folder: folder, clock: clock)
-        ledger.start()
-        for day in 0..<days {
-            clock.set(try calendar.day(atHeight: Int64(day)).start.millisecondsSinceEpoch + 3_600_000)
-            for i in 0..<4 { _ = try await ledger.append(EventRecord(.authOK(key: "k\(i)", purpose: "sign", factors: "p"), owner: "o")) }
-        }
-        clock.set(try calendar.day(atHeight: Int64(days)).start.millisecondsSinceEpoch + 60_000)
-        try await ledger.sealDueDays()
+        let (folder, ledger, clock) = try await sealedChain(days: days)
+        let genesis = ledger.genesis
         var logger = Logger(label: "witnessing-test")
         logger.logLevel = .critical
         let logs = try LogList(parsing: "log \(genesis.verifierKey) tamga \(hex(genesis.hash))\n")

@@ -32,6 +32,27 @@ public func makeChain(
     return folder
 }
 
+/// A started ledger on a fresh `makeChain()` chain whose first `days` days are sealed, day d
+/// holding `events(d)` `auth.ok` events; its clock stands a minute into the open day.
+public func sealedChain(days: Int, events: (Int) -> Int = { _ in 4 }) async throws -> (
+    folder: DataFolder, ledger: Ledger, clock: ManualClock
+) {
+    let folder = try makeChain()
+    let calendar = try DayCalendar(genesis: try Genesis(parsing: try Data(contentsOf: URL(fileURLWithPath: folder.genesis))))
+    let clock = ManualClock(try calendar.day(atHeight: 0).start.millisecondsSinceEpoch + 3_600_000)
+    let ledger = try Ledger.open(folder: folder, clock: clock)
+    ledger.start()
+    for day in 0..<days {
+        clock.set(try calendar.day(atHeight: Int64(day)).start.millisecondsSinceEpoch + 3_600_000)
+        for i in 0..<events(day) {
+            _ = try await ledger.append(EventRecord(.authOK(key: "k\(i)", purpose: "sign", factors: "password"), owner: "o"))
+        }
+    }
+    clock.set(try calendar.day(atHeight: Int64(days)).start.millisecondsSinceEpoch + 60_000)
+    try await ledger.sealDueDays()
+    return (folder, ledger, clock)
+}
+
 /// A witness's cosigning key, sealed in a scratch folder under a throwaway master key.
 public func makeWitnessKey(name: String) throws -> WitnessKey {
     try WitnessKey.create(

@@ -20,19 +20,7 @@ import Testing
         let logs: String
 
         static func make(days: Int) async throws -> Chain {
-            let folder = try makeChain(startDate: "2026-11-20")
-            let calendar = try DayCalendar(genesis: try Genesis(parsing: try Data(contentsOf: URL(fileURLWithPath: folder.genesis))))
-            let clock = ManualClock(try calendar.day(atHeight: 0).start.millisecondsSinceEpoch + 3_600_000)
-            let ledger = try Ledger.open(folder: folder, clock: clock)
-            ledger.start()
-            for day in 0..<days {
-                clock.set(try calendar.day(atHeight: Int64(day)).start.millisecondsSinceEpoch + 3_600_000)
-                for i in 0..<(3 + day) {
-                    _ = try await ledger.append(EventRecord(.authOK(key: "k\(i)", purpose: "sign", factors: "password"), owner: "o"))
-                }
-            }
-            clock.set(try calendar.day(atHeight: Int64(days)).start.millisecondsSinceEpoch + 60_000)
-            try await ledger.sealDueDays()
+            let (folder, ledger, _) = try await sealedChain(days: days, events: { 3 + $0 })
             let logs = "log \(ledger.genesis.verifierKey) tamga \(hex(ledger.genesis.hash))\n"
             return Chain(folder: folder, ledger: ledger, logs: logs)
         }
