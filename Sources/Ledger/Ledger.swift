@@ -481,7 +481,7 @@ public final class Ledger: @unchecked Sendable {
                         throw LedgerError(.notFound, "block \(height) is not sealed: there is nothing to cosign")
                     }
                     var signatures = stored.signatures
-                    for line in lines where !signatures.contains(where: { $0.name == line.name && $0.keyID == line.keyID }) {
+                    for line in lines where !signatures.contains(where: { $0.isBySameKey(as: line) }) {
                         signatures.append(line)
                     }
                     let note = try SignedNote(text: stored.text, signatures: signatures)

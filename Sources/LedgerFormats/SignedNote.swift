@@ -39,6 +39,9 @@ public struct NoteSignature: Sendable, Hashable {
         return "\u{2014} \(name) \(Base64.encode(id + signature))"
     }
 
+    /// Whether `other` is a line by the same key (name and key ID): a note holds one of each.
+    public func isBySameKey(as other: NoteSignature) -> Bool { name == other.name && keyID == other.keyID }
+
     /// `name+keyID` in hex, how error messages and logs name a key.
     var keyDescription: String { "\(name)+\(NoteVerifier.hex(keyID))" }
 }

@@ -136,16 +136,16 @@ public final class WitnessClient: Service, Sendable {
         init(note: SignedNote) { self.note = note }
 
         /// Adds a witness's lines; the checkpoint with every line so far when they meet the
-        /// quorum and this witness added one, else nil.
+        /// quorum (again with each later answer), else nil.
         func adding(_ new: [NoteSignature], policy: WitnessPolicy) -> SignedNote? {
             guard !new.isEmpty else { return nil }
             let all = lines.withLock { lines in
-                for line in new where !lines.contains(where: { $0.name == line.name && $0.keyID == line.keyID }) {
+                for line in new where !lines.contains(where: { $0.isBySameKey(as: line) }) {
                     lines.append(line)
                 }
                 return lines
             }
-            let own = note.signatures.filter { line in !all.contains { $0.name == line.name && $0.keyID == line.keyID } }
+            let own = note.signatures.filter { line in !all.contains { $0.isBySameKey(as: line) } }
             guard let cosigned = try? SignedNote(text: note.text, signatures: own + all),
                 policy.isSatisfied(by: policy.cosigners(of: cosigned).keys)
             else { return nil }
@@ -157,7 +157,7 @@ public final class WitnessClient: Service, Sendable {
     /// cosignature lines on the checkpoint.
     private func catchUp(_ witness: WitnessPolicy.Witness, head: LogHead) async -> [NoteSignature] {
         var height = statuses.withLock { $0[witness.name]?.nextBlock ?? 0 }
-        while height < head.blockCount {
+        while height < head.blockCount, !Task.isShuttingDownGracefully {
             guard let bytes = try? ledger.blockNote(height), let note = try? SignedNote(parsing: bytes) else { break }
             if policy.cosigners(of: note)[witness.name] == nil {
                 switch await submit(note, to: witness) {
@@ -221,7 +221,7 @@ public final class WitnessClient: Service, Sendable {
                 }
                 let merged = try? SignedNote(
                     text: note.text,
-                    signatures: note.signatures.filter { line in !lines.contains { $0.name == line.name && $0.keyID == line.keyID } }
+                    signatures: note.signatures.filter { line in !lines.contains { $0.isBySameKey(as: line) } }
                         + lines)
                 let time = merged.flatMap { witness.verifier.cosignatureTime(on: $0) }
                 statuses.withLock { table in
@@ -247,7 +247,8 @@ public final class WitnessClient: Service, Sendable {
                 statuses.withLock { $0[witness.name]?.cosignedSize = size }
                 old = size
             case 422:
-                await alarm(witness, at: old, "422: our consistency proof from \(old) to \(checkpoint.size) does not verify there")
+                let reason = String(decoding: answer.body.prefix(200), as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+                await alarm(witness, at: old, "422 to size \(checkpoint.size) from \(old): \(reason)")
                 return .refused
             default:
                 failed(witness, "it answered \(answer.status): \(String(decoding: answer.body.prefix(200), as: UTF8.self))")

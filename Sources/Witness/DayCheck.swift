@@ -14,9 +14,11 @@ import Synchronization
 /// only if that equals the block's signed root are the leaves the tree's own (else the tiles
 /// lie, or SHA-256 collides), and only then is the day root recomputed from them compared with
 /// the block's `day` line. The fetch takes a while for a busy day (one 8 KiB tile per 256
-/// events), longer than a submission may wait, so it runs in the background: the first
-/// submission of a block starts it and is answered 503 (submit again); the verdict is kept,
-/// and a later submission of the same block gets it at once.
+/// events), longer than a submission may wait, so it runs in the background, one block of a
+/// log at a time and within a deadline: the first submission of a block starts it and is
+/// answered 503 (submit again); the verdict is kept, and a later submission of the same block
+/// gets it at once. Tiles that cannot be read, or that do not give the block's signed root
+/// (they lie, or are stale), give no verdict: the next submission tries again.
 final class DayCheck: Sendable {
     /// What the check of one block (by its hash) came to.
     enum Verdict: Sendable, Equatable {
@@ -27,14 +29,24 @@ final class DayCheck: Sendable {
         case failed(String)
     }
 
-    /// Tile fetches in flight at once, and how long one may take.
-    static let concurrency = 8
-    static let tileDeadline: TimeAmount = .seconds(20)
+    /// Tiles fetched at once, how long one may take (its body included), and how long a whole
+    /// check may take.
+    static let concurrency = 16
+    static let tileDeadline: Duration = .seconds(20)
+    static let checkDeadline: Duration = .seconds(1800)
     /// Verdicts kept; the oldest go first (a log seals one block a day).
     static let keptVerdicts = 1024
 
+    private struct State {
+        var byBlock: [Hash: Verdict] = [:]
+        /// Block hashes in the order their verdicts were first asked for, for eviction.
+        var order: [Hash] = []
+        /// The check running for each log: one at a time.
+        var running: [String: Task<Void, Never>] = [:]
+    }
+
     private let http: HTTPClient
-    private let verdicts = Mutex<(byBlock: [Hash: Verdict], order: [Hash])>(([:], []))
+    private let state = Mutex(State())
 
     init() {
         var configuration = HTTPClient.Configuration()
@@ -44,40 +56,51 @@ final class DayCheck: Sendable {
         http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
     }
 
+    /// Cancels the running checks and closes the HTTP client.
     func shutdown() async throws {
+        let running = state.withLock { $0.running.values }
+        for task in running { task.cancel() }
+        for task in running { await task.value }
         try await http.shutdown()
     }
 
-    /// The verdict on `block` of the log published at `url`, starting its check if there is
-    /// none yet (nil: the check is now running).
-    func verdict(on block: Block, url: String) -> Verdict {
+    /// The verdict on `block` of the log `origin` published at `url`, starting its check if
+    /// there is none yet and no other block of that log is being checked (`.running` then).
+    func verdict(on block: Block, origin: String, url: String) -> Verdict {
         guard let hash = Hash(block.hash) else { return .failed("the block hash is not 32 bytes") }
-        let (start, current) = verdicts.withLock { state -> (Bool, Verdict) in
-            switch state.byBlock[hash] {
-            case .none:
+        return state.withLock { state -> Verdict in
+            let current = state.byBlock[hash]
+            switch current {
+            case .passed, .failed, .running: return current ?? .running
+            case .none, .unavailable: break
+            }
+            guard state.running[origin] == nil else { return current ?? .running }
+            if current == nil {
                 state.order.append(hash)
                 if state.order.count > Self.keptVerdicts { state.byBlock[state.order.removeFirst()] = nil }
-            case .unavailable(let reason):
-                state.byBlock[hash] = .running
-                return (true, .unavailable(reason))
-            case .some(let verdict):
-                return (false, verdict)
             }
             state.byBlock[hash] = .running
-            return (true, .running)
-        }
-        if start {
-            Task {
-                let verdict: Verdict
-                do {
-                    verdict = try await check(block, url: url)
-                } catch {
-                    verdict = .unavailable("\(error)")
+            state.running[origin] = Task {
+                let verdict = await self.checkWithDeadline(block, url: url)
+                self.state.withLock { state in
+                    // Evicted meanwhile: nothing to keep.
+                    if state.byBlock[hash] != nil { state.byBlock[hash] = verdict }
+                    state.running[origin] = nil
                 }
-                verdicts.withLock { $0.byBlock[hash] = verdict }
             }
+            return current ?? .running
         }
-        return current
+    }
+
+    /// The check, as a verdict: `.unavailable` when the tiles cannot be read in time.
+    private func checkWithDeadline(_ block: Block, url: String) async -> Verdict {
+        do {
+            return try await Self.first(within: Self.checkDeadline, "the check took longer than \(Self.checkDeadline)") {
+                try await self.check(block, url: url)
+            }
+        } catch {
+            return .unavailable("\(error)")
+        }
     }
 
     /// Passed when the tiles give the block's tree root and day root; else why not. Throws
@@ -104,7 +127,7 @@ final class DayCheck: Sendable {
         var index = first / width
         let end = (size + width - 1) / width
         while index < end {
-            let batch = try (index..<min(end, index + UInt64(Self.concurrency) * 4)).map { n in
+            let batch = try (index..<min(end, index + UInt64(Self.concurrency))).map { n in
                 try Tile(level: 0, index: n, width: Int(min(width, size - n * width)))
             }
             for (tile, bytes) in zip(batch, try await fetch(batch, url: url)) {
@@ -119,7 +142,8 @@ final class DayCheck: Sendable {
             index += UInt64(batch.count)
         }
         guard tree.rootHash.bytes == block.rootHash else {
-            return .failed("the log's tiles do not give the block's tree root: they are not the tree the block signs")
+            // The tiles lie, not (yet) the block: maybe a stale cache. Try again later.
+            return .unavailable("the tiles do not give the block's tree root: they are not the tree the block signs")
         }
         guard day.rootHash.bytes == block.dayRoot else {
             return .failed("its day root is not the root of the day's \(size - first) leaves in the log's tiles")
@@ -127,24 +151,54 @@ final class DayCheck: Sendable {
         return .passed
     }
 
-    /// The tiles' bytes, in order, each exactly its width × 32 bytes, fetched concurrently.
+    /// The tiles' bytes, in order, each exactly its width × 32 bytes, fetched concurrently. A
+    /// partial tile that is gone (the log may drop it once the tile is full) is read as the
+    /// first hashes of the full one.
     private func fetch(_ tiles: [Tile], url: String) async throws -> [[UInt8]] {
         try await withThrowingTaskGroup(of: (Int, [UInt8]).self) { group in
             for (position, tile) in tiles.enumerated() {
                 group.addTask {
-                    let request = HTTPClientRequest(url: url + "/" + tile.path)
-                    let response = try await self.http.execute(request, timeout: Self.tileDeadline)
                     let expected = tile.width * Hash.byteCount
-                    let body = try await response.body.collect(upTo: expected)
-                    guard response.status == .ok, body.readableBytes == expected else {
-                        throw WitnessError(.unavailable, "tile \(tile.path) at \(url): \(response.status.code), \(body.readableBytes) bytes")
+                    if let bytes = try await self.get(url + "/" + tile.path, bytes: expected) { return (position, bytes) }
+                    if tile.isPartial, let full = try await self.get(url + "/" + (try Tile(level: tile.level, index: tile.index)).path, bytes: Tile.fullWidth * Hash.byteCount) {
+                        return (position, Array(full.prefix(expected)))
                     }
-                    return (position, Array(body.readableBytesView))
+                    throw WitnessError(.unavailable, "tile \(tile.path) at \(url): not found")
                 }
             }
             var out = [[UInt8]](repeating: [], count: tiles.count)
             for try await (position, bytes) in group { out[position] = bytes }
             return out
+        }
+    }
+
+    /// The body of `url` when it answers 200 with exactly `bytes` bytes; nil for a 404. The
+    /// deadline covers the body too (AsyncHTTPClient's ends with the response head).
+    private func get(_ url: String, bytes expected: Int) async throws -> [UInt8]? {
+        try await Self.first(within: Self.tileDeadline, "\(url) took longer than \(Self.tileDeadline)") {
+            let response = try await self.http.execute(HTTPClientRequest(url: url), timeout: .seconds(20))
+            let body = try await response.body.collect(upTo: expected)
+            if response.status == .notFound { return nil }
+            guard response.status == .ok, body.readableBytes == expected else {
+                throw WitnessError(.unavailable, "\(url): \(response.status.code), \(body.readableBytes) bytes, not \(expected)")
+            }
+            return Array(body.readableBytesView)
+        }
+    }
+
+    /// `work`'s result, or `reason` thrown once `deadline` has passed (the work is cancelled).
+    static func first<T: Sendable>(
+        within deadline: Duration, _ reason: String, _ work: @escaping @Sendable () async throws -> T
+    ) async throws -> T {
+        try await withThrowingTaskGroup(of: T?.self) { group in
+            group.addTask { try await work() }
+            group.addTask {
+                try await Task.sleep(for: deadline)
+                return nil
+            }
+            defer { group.cancelAll() }
+            guard let result = try await group.next() ?? nil else { throw WitnessError(.unavailable, reason) }
+            return result
         }
     }
 }

@@ -47,7 +47,7 @@ public struct LogList: Sendable {
             if words.count == 5 {
                 let text = words[4].hasSuffix("/") ? String(words[4].dropLast()) : String(words[4])
                 guard let parsed = URL(string: text), ["http", "https"].contains(parsed.scheme ?? ""), parsed.host != nil,
-                    parsed.query == nil, parsed.fragment == nil
+                    parsed.query == nil, parsed.fragment == nil, parsed.user == nil, parsed.password == nil
                 else {
                     throw fail("the log's public URL must be http(s)://host[:port][/path], not \(words[4])")
                 }

@@ -115,15 +115,29 @@ public final class Witness: @unchecked Sendable {
         }
         let block = parsedBlock
         if let block, let url = log.url, let dayCheck {
-            switch dayCheck.verdict(on: block, url: url) {
-            case .passed: break
-            case .running:
-                return .refused(
-                    503,
-                    "checking daily block \(block.height)'s \(block.dayCount) leaves against the tiles at \(url); submit it again in a few seconds")
-            case .unavailable(let reason):
-                return .refused(503, "cannot read the tiles at \(url) to check daily block \(block.height) (\(reason)); submit it again later")
-            case .failed(let reason): return .refused(422, "daily block \(block.height): \(reason)")
+            // A day of tiles is read only for a block this witness would cosign now; any other
+            // goes on to its refusal below.
+            let worthReading: Bool
+            do {
+                worthReading = try await onQueue {
+                    let state = try self.state(log.origin)
+                    guard request.oldSize == state?.size ?? 0 else { return false }
+                    if case .refused = Self.follows(block, after: state?.block, genesisHash: log.genesisHash ?? []) { return false }
+                    return true
+                }
+            } catch {
+                return .refused(500, "the witness could not read its state, so it did not cosign: \(error)")
+            }
+            if worthReading {
+                switch dayCheck.verdict(on: block, origin: log.origin, url: url) {
+                case .passed: break
+                case .running:
+                    return .refused(
+                        503, "checking daily block \(block.height)'s \(block.dayCount) leaves against the log's tiles; submit it again in a few seconds")
+                case .unavailable(let reason):
+                    return .refused(503, "could not check daily block \(block.height) against the log's tiles (\(reason)); submit it again later")
+                case .failed(let reason): return .refused(422, "daily block \(block.height): \(reason)")
+                }
             }
         }
         return await withCheckedContinuation { answer in

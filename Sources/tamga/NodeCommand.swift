@@ -29,7 +29,7 @@ struct NodeCommand: AsyncParsableCommand {
             with a stand-in biometric service at POST /dev/v1/biometric (a key made at start, in \
             memory) so that tools/demo can sign. Never use --dev for real keys.
 
-            --dev --dev-witnesses also runs three witnesses in this process (folders under             <data>/dev-witnesses/, ports public+11 to public+13) with a 2-of-3 policy: /checkpoint             then serves what two of them cosigned, and the explorer names them. With a real             policy (witnessPolicy in the configuration) see docs/witnessing.md.
+            --dev --dev-witnesses also runs three witnesses in this process (folders under <data>/dev-witnesses/, ports public+11 to public+13) with a 2-of-3 policy: /checkpoint then serves what two of them cosigned, and the explorer names them. With a real policy (witnessPolicy in the configuration) see docs/witnessing.md.
 
             Examples:
               tamga node --dev

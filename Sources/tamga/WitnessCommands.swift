@@ -87,9 +87,14 @@ struct WitnessCommand: AsyncParsableCommand {
             let app = Application(
                 router: WitnessServer.router(witness, prefix: prefix),
                 configuration: .init(address: .hostname(host, port: port), serverName: "tamga-witness"), logger: logger)
-            try await ServiceGroup(
-                configuration: .init(services: [app], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
-            ).run()
+            do {
+                try await ServiceGroup(
+                    configuration: .init(services: [app], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+                ).run()
+            } catch {
+                try? await witness.shutdown()
+                throw error
+            }
             try await witness.shutdown()
         }
     }

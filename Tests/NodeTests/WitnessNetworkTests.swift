@@ -209,7 +209,7 @@ final class Network: @unchecked Sendable {  // the witnesses are replaced only b
 }
 
 /// Polls `condition` every 100 ms until it holds, failing after `seconds`.
-func eventually(_ what: String, within seconds: Double = 30, _ condition: () async throws -> Bool) async throws {
+func eventually(_ what: String, within seconds: Double = 60, _ condition: () async throws -> Bool) async throws {
     let deadline = ContinuousClock.now + .seconds(seconds)
     while ContinuousClock.now < deadline {
         if (try? await condition()) == true { return }
@@ -217,14 +217,6 @@ func eventually(_ what: String, within seconds: Double = 30, _ condition: () asy
     }
     Issue.record("not within \(seconds) s: \(what)")
     throw CancellationError()
-}
-
-/// Runs blocking work (a child process) on a Dispatch thread, not on the cooperative pool the
-/// in-process node's handlers run on.
-func offPool<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
-    try await withCheckedThrowingContinuation { continuation in
-        DispatchQueue.global().async { continuation.resume(with: Result { try body() }) }
-    }
 }
 
 /// Runs the built `tamga-audit`.

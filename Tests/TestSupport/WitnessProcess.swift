@@ -63,3 +63,11 @@ private func curl(_ arguments: [String], in folder: String) throws -> (status: I
     guard run.status == 0, let status = Int(run.stdout), status > 0 else { return nil }
     return (status, (try? String(contentsOfFile: folder + "/answer", encoding: .utf8)) ?? "")
 }
+
+/// Runs blocking work (a child process, curl) on a Dispatch thread, not on the cooperative
+/// pool: a test that blocks a pool thread starves every in-process server of the test run.
+public func offPool<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+    try await withCheckedThrowingContinuation { continuation in
+        DispatchQueue.global().async { continuation.resume(with: Result { try body() }) }
+    }
+}

@@ -8,7 +8,11 @@ import Testing
 
 /// `tamga witness init|run` as an operator runs them, over real HTTP (curl as the client).
 @Suite(.serialized) struct WitnessCLITests {
-    @Test func initPrintsTheKeysAndRunServesTheProtocol() throws {
+    @Test func initPrintsTheKeysAndRunServesTheProtocol() async throws {
+        try await offPool { try Self.initAndRun() }
+    }
+
+    static func initAndRun() throws {
         let data = try temporaryFolder("witness-cli") + "/w"
         let created = try runProcess(try builtExecutable("tamga"), ["witness", "init", "--data", data, "--name", "witness.example/cli"])
         #expect(created.status == 0, "\(created.output)")
@@ -40,7 +44,11 @@ import Testing
     /// Killed with SIGKILL 50 times while a log submits: every cosigned size stays cosigned (the
     /// stored size never goes back), no two cosignatures name one size with two roots, and a
     /// fork of the log is refused every time.
-    @Test func killedWhileCosigningNeverGoesBackNorForks() throws {
+    @Test func killedWhileCosigningNeverGoesBackNorForks() async throws {
+        try await offPool { try Self.killFiftyTimes() }
+    }
+
+    static func killFiftyTimes() throws {
         let data = try temporaryFolder("witness-kill") + "/w"
         _ = try runProcess(try builtExecutable("tamga"), ["witness", "init", "--data", data, "--name", "witness.example/kill"])
         var log = TestLog()
