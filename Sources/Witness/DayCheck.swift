@@ -177,10 +177,11 @@ final class DayCheck: Sendable {
     private func get(_ url: String, bytes expected: Int) async throws -> [UInt8]? {
         try await Self.first(within: Self.tileDeadline, "\(url) took longer than \(Self.tileDeadline)") {
             let response = try await self.http.execute(HTTPClientRequest(url: url), timeout: .seconds(20))
-            let body = try await response.body.collect(upTo: expected)
             if response.status == .notFound { return nil }
-            guard response.status == .ok, body.readableBytes == expected else {
-                throw WitnessError(.unavailable, "\(url): \(response.status.code), \(body.readableBytes) bytes, not \(expected)")
+            guard response.status == .ok else { throw WitnessError(.unavailable, "\(url): \(response.status.code)") }
+            let body = try await response.body.collect(upTo: expected)
+            guard body.readableBytes == expected else {
+                throw WitnessError(.unavailable, "\(url): \(body.readableBytes) bytes, not \(expected)")
             }
             return Array(body.readableBytesView)
         }

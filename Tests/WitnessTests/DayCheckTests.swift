@@ -7,6 +7,7 @@ import Logging
 import MerkleLog
 import PublicAPI
 import PublicLog
+import Codecs
 import ServiceLifecycle
 import Synchronization
 import TestSupport
@@ -22,7 +23,7 @@ import Testing
     /// `overrides` served instead of the real bytes where set: a log whose tiles lie.
     final class TileServer: Sendable {
         let url: String
-        /// Tile paths served with these bytes instead.
+        /// Tile paths served with these bytes instead (empty: 404, as a log that dropped it).
         final class Overrides: Sendable {
             let bytes = Mutex<[String: [UInt8]]>([:])
         }
@@ -39,7 +40,7 @@ import Testing
             router.get("/tile/**") { request, _ -> Response in
                 let path = String(request.uri.path.dropFirst())
                 let bytes = try overrides.bytes.withLock { $0[path] } ?? Array(try data.tile(try Tile(path: path)).readableBytesView)
-                return Response(status: .ok, body: ResponseBody(byteBuffer: ByteBuffer(bytes: bytes)))
+                return Response(status: bytes.isEmpty ? .notFound : .ok, body: ResponseBody(byteBuffer: ByteBuffer(bytes: bytes)))
             }
             let ports = AsyncStream<Int>.makeStream()
             let app = Application(
@@ -136,6 +137,25 @@ import Testing
 
             server.overrides.bytes.withLock { $0 = [:] }
             #expect(try await submitUntilDecided(chain, 1, old: size0, to: w.witness).last.status == 200)
+        }
+        await server.stop()
+    }
+
+    /// A partial tile the log no longer serves (its tile is full now) is read from the full one.
+    @Test func aGonePartialTileIsReadFromTheFullOne() async throws {
+        let (folder, ledger, _) = try await sealedChain(days: 2, events: { _ in 200 })
+        defer { ledger.shutdown() }
+        let chain = BlockStatementTests.Chain(
+            folder: folder, ledger: ledger, logs: "log \(ledger.genesis.verifierKey) tamga \(hex(ledger.genesis.hash))\n")
+        let size0 = try chain.treeSize(of: 0)
+        let size1 = try chain.treeSize(of: 1)
+        #expect(size0 % 256 != 0 && size1 > 256)
+        let server = try await TileServer(serving: ledger)
+        let gone = try Tile(level: 0, index: 0, width: Int(size0)).path
+        server.overrides.bytes.withLock { $0[gone] = [] }
+        try await withWitness(chain, url: server.url) { w in
+            let answer = try await submitUntilDecided(chain, 0, old: 0, to: w.witness).last
+            #expect(answer.status == 200, "\(answer)")
         }
         await server.stop()
     }
