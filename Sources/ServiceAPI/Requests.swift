@@ -20,8 +20,20 @@ enum Body {
         }
     }
 
+    /// The body as `T`. A non-empty body must be sent as `application/json` (else 415) and be
+    /// strict JSON (`StrictJSON`: no byte-order mark, no duplicate member, integers only);
+    /// an empty one reads as `{}`.
     static func decode<T: Decodable>(_ type: T.Type, _ request: Request) async throws -> T {
         let bytes = try await bytes(request)
+        if !bytes.isEmpty {
+            let mediaType = request.headers[.contentType]?.split(separator: ";").first?.trimmingCharacters(in: .whitespaces)
+            guard mediaType?.lowercased() == "application/json" else {
+                throw ServiceAPIError(
+                    .unsupportedMediaType,
+                    "send the body as Content-Type: application/json, not \(mediaType.map { "\"\($0.prefix(60))\"" } ?? "without one")")
+            }
+            try StrictJSON.check(bytes)
+        }
         do {
             return try JSONDecoder().decode(T.self, from: Data(bytes.isEmpty ? Array("{}".utf8) : bytes))
         } catch let error as DecodingError {

@@ -8,7 +8,7 @@ public struct ServiceAPIError: Error, Hashable, Sendable, CustomStringConvertibl
     public struct Code: Hashable, Sendable, CustomStringConvertible {
         private enum Wrapped: String, Hashable, Sendable {
             case invalidRequest, unknownObject, consentRequired, invalidPassword, invalidBiometric, invalidOTP
-            case accessDenied, invalidToken, routeNotFound, methodNotAllowed, tooLarge, tooManyRequests
+            case accessDenied, invalidToken, routeNotFound, methodNotAllowed, tooLarge, unsupportedMediaType, tooManyRequests
             case unavailable, serverError
         }
         private let wrapped: Wrapped
@@ -36,6 +36,8 @@ public struct ServiceAPIError: Error, Hashable, Sendable, CustomStringConvertibl
         public static let methodNotAllowed = Code(.methodNotAllowed)
         /// The body is over the 1 MiB limit (413).
         public static let tooLarge = Code(.tooLarge)
+        /// A JSON body sent without `Content-Type: application/json` (415).
+        public static let unsupportedMediaType = Code(.unsupportedMediaType)
         /// A rate limit was reached (429, with Retry-After).
         public static let tooManyRequests = Code(.tooManyRequests)
         /// The HSM or the journal cannot serve now (503).
@@ -48,7 +50,7 @@ public struct ServiceAPIError: Error, Hashable, Sendable, CustomStringConvertibl
         /// The CSC `error` member.
         public var error: String {
             switch wrapped {
-            case .invalidRequest, .unknownObject, .methodNotAllowed, .tooLarge: "invalid_request"
+            case .invalidRequest, .unknownObject, .methodNotAllowed, .tooLarge, .unsupportedMediaType: "invalid_request"
             case .consentRequired: "consent_required"
             case .invalidPassword: "invalid_password"
             case .invalidBiometric: "invalid_biometric"
@@ -70,6 +72,7 @@ public struct ServiceAPIError: Error, Hashable, Sendable, CustomStringConvertibl
             case .invalidToken: .unauthorized
             case .methodNotAllowed: .methodNotAllowed
             case .tooLarge: .contentTooLarge
+            case .unsupportedMediaType: .unsupportedMediaType
             case .tooManyRequests: .tooManyRequests
             case .unavailable: .serviceUnavailable
             case .serverError: .internalServerError

@@ -111,9 +111,10 @@ struct Fixture {
 
     func send(
         _ method: HTTPRequest.Method, _ path: String, json: [String: Any]? = nil, raw: [UInt8]? = nil,
-        bearer: String? = nil, contentType: String = "application/json"
+        bearer: String? = nil, contentType: String? = "application/json"
     ) async throws -> Reply {
-        var headers: HTTPFields = [.contentType: contentType]
+        var headers: HTTPFields = [:]
+        if let contentType { headers[.contentType] = contentType }
         if let bearer { headers[.authorization] = "Bearer \(bearer)" }
         var body: ByteBuffer?
         if let json { body = ByteBuffer(bytes: Array(try JSONSerialization.data(withJSONObject: json))) }
