@@ -95,7 +95,7 @@ let package = Package(
         .target(
             name: "Backup",
             dependencies: [
-                "Codecs", "HSMBoundary", "Ledger", "Journal", "LedgerFormats", "MerkleLog", "PublicLog", "Sodium", "SLIP39",
+                "Codecs", "HSMBoundary", "Ledger", "Journal", "LedgerFormats", "LevelDB", "MerkleLog", "PublicLog", "Sodium", "SLIP39",
                 crypto,
             ],
             swiftSettings: swiftSettings),
@@ -224,8 +224,8 @@ let package = Package(
         .testTarget(
             name: "BackupTests",
             dependencies: [
-                "TestSupport", "Codecs", "Backup", "HSMBoundary", "Ledger", "PublicLog", "Journal", "LedgerFormats", "MerkleLog", "Sodium",
-                "SLIP39", "SignCore", crypto,
+                "TestSupport", "Codecs", "Backup", "HSMBoundary", "Ledger", "PublicLog", "Journal", "LedgerFormats", "LevelDB", "MerkleLog",
+                "Sodium", "SLIP39", "SignCore", crypto,
             ],
             swiftSettings: swiftSettings),
         .testTarget(

@@ -8,6 +8,7 @@ import Crypto
 import Foundation
 import HSMBoundary
 import Journal
+import LevelDB
 public import Ledger
 public import LedgerFormats
 import PublicLog
@@ -157,7 +158,11 @@ public enum HSMBackup {
         guard fileExists(parent) else {
             throw BackupError(.storage, "the folder \(parent) does not exist: create it, then restore into \(folder.path)")
         }
-        let staging = DataFolder(parent + "/." + lastComponent(folder.path) + ".restoring-" + hex(Sodium.randomBytes(4)))
+        let removed = try removeLeftovers(of: folder.path)
+        if !removed.isEmpty {
+            progress("removed \(removed.count) folder(s) a killed restore left beside \(folder.path): \(removed.joined(separator: ", "))")
+        }
+        let staging = DataFolder(parent + "/" + stagingPrefix(folder.path) + hex(Sodium.randomBytes(4)))
         guard mkdir(staging.path, 0o700) == 0 else {
             throw BackupError(.storage, "cannot create \(staging.path): \(errnoText())")
         }
@@ -180,6 +185,40 @@ public enum HSMBackup {
             try? FileManager.default.removeItem(atPath: staging.path)
             throw error
         }
+    }
+
+    /// The name a restore into `target` builds its folder under, before the random suffix.
+    static func stagingPrefix(_ target: String) -> String { "." + lastComponent(target) + ".restoring-" }
+
+    /// Removes what a restore into `target` killed midway left beside it: a folder holding the
+    /// master key in the clear, the log key and a copy of the store. A restore still running
+    /// holds its store's lock from its first write to its move; a folder whose store is locked
+    /// is left alone. Returns the names removed.
+    static func removeLeftovers(of target: String) throws -> [String] {
+        let parent = parentFolder(target)
+        let prefix = stagingPrefix(target)
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: parent)) ?? []
+        var removed: [String] = []
+        for name in names.sorted() where name.hasPrefix(prefix) {
+            let store = DataFolder(parent + "/" + name).store
+            var options = Database.Options()
+            options.createIfMissing = false
+            do {
+                _ = try Database(path: store, options: options)
+            } catch let error as LevelDBError where error.code == .locked {
+                continue  // another restore is at work there
+            } catch {
+                // No store, or a damaged one: a leftover either way.
+            }
+            do {
+                try FileManager.default.removeItem(atPath: parent + "/" + name)
+            } catch {
+                throw BackupError(.storage, "cannot remove \(parent)/\(name), which a killed restore left (it holds secrets): \(error)")
+            }
+            removed.append(name)
+        }
+        if !removed.isEmpty { syncFolder(parent) }
+        return removed
     }
 
     // MARK: steps

@@ -86,7 +86,13 @@ struct WitnessCommand: AsyncParsableCommand {
                 "witness", metadata: ["name": "\(keys.name)", "logs": "\(list.logs.count)", "listen": "\(host):\(port)"])
             let app = Application(
                 router: WitnessServer.router(witness, prefix: prefix),
-                configuration: .init(address: .hostname(host, port: port), serverName: "tamga-witness"), logger: logger)
+                configuration: .init(address: .hostname(host, port: port), serverName: "tamga-witness"),
+                onServerRunning: { channel in
+                    // The port actually bound (--listen HOST:0 picks a free one).
+                    let url = "http://\(host):\(channel.localAddress?.port ?? port)\(prefix)/add-checkpoint"
+                    FileHandle.standardOutput.write(Data("tamga witness: listening on \(url)\n".utf8))
+                },
+                logger: logger)
             do {
                 try await ServiceGroup(
                     configuration: .init(services: [app], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)

@@ -3,6 +3,7 @@ import Crypto
 import Foundation
 import HSMBoundary
 import Ledger
+import LevelDB
 import PublicLog
 import LedgerFormats
 import MerkleLog
@@ -173,6 +174,35 @@ import Testing
             try FileManager.default.removeItem(atPath: path)
         }
         _ = try await HSMBackup.restore(archive: created.archive, shares: shares, into: DataFolder(target), clock: chain.clock)
+    }
+
+    /// A restore killed midway leaves a hidden folder beside the target holding the master key
+    /// in the clear: the next restore into that target removes it, and leaves alone one whose
+    /// store is locked (a restore still at work).
+    @Test func whatAKilledRestoreLeftIsRemovedByTheNext() async throws {
+        let chain = try await Chain.make()
+        let created = try await chain.backup()
+        let shares = try created.shareFiles.prefix(3).map(HSMBackup.readShareFile)
+        let killed = chain.root + "/.restored.restoring-dead0001"
+        try FileManager.default.createDirectory(atPath: killed + "/store", withIntermediateDirectories: true)
+        try FileManager.default.copyItem(atPath: chain.folder.masterKey, toPath: killed + "/master.key")
+        let busy = chain.root + "/.restored.restoring-b0b0b0b0"
+        try FileManager.default.createDirectory(atPath: busy, withIntermediateDirectories: false)
+        var options = Database.Options()
+        options.createIfMissing = true
+        let held = try Database(path: busy + "/store", options: options)
+        let unrelated = chain.root + "/.other.restoring-dead0002"
+        try FileManager.default.createDirectory(atPath: unrelated, withIntermediateDirectories: false)
+
+        var said: [String] = []
+        _ = try await HSMBackup.restore(
+            archive: created.archive, shares: shares, into: DataFolder(chain.root + "/restored"), clock: chain.clock,
+            progress: { said.append($0) })
+        #expect(!FileManager.default.fileExists(atPath: killed), "the master key a killed restore left is gone")
+        #expect(FileManager.default.fileExists(atPath: busy + "/store"), "a restore at work is left alone")
+        #expect(FileManager.default.fileExists(atPath: unrelated), "another target's folders are not touched")
+        #expect(said.contains { $0.contains("removed 1 folder") && $0.contains(".restored.restoring-dead0001") }, "\(said)")
+        _ = held
     }
 
     @Test func onlyAnEmptyOrAbsentTargetIsRestoredInto() async throws {

@@ -12,27 +12,44 @@ public struct WitnessProcess {
     public var port: Int { Int(url.split(separator: ":").last?.prefix { $0.isNumber } ?? "") ?? 0 }
 
     /// Starts `tamga witness run` on the folder `data` (made by `tamga witness init`) for the
-    /// logs listed in the file `logs`, on `port` (a restart) or trying a few random ports.
-    public static func start(data: String, logs: String, port fixed: Int? = nil) throws -> WitnessProcess {
-        for _ in 0..<5 {
-            let port = fixed ?? Int.random(in: 20_000...40_000)
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: try builtExecutable("tamga"))
-            process.arguments = ["witness", "run", "--data", data, "--logs", logs, "--listen", "127.0.0.1:\(port)", "--log-level", "error"]
-            process.standardOutput = FileHandle.nullDevice
-            process.standardError = FileHandle.nullDevice
-            try process.run()
-            let url = "http://127.0.0.1:\(port)/add-checkpoint"
-            for _ in 0..<100 {
-                // An empty body is malformed: 400 says the witness is up.
-                if let answer = try? curlPost(url, []), answer.status == 400 { return WitnessProcess(process: process, url: url) }
-                if !process.isRunning { break }
-                Thread.sleep(forTimeInterval: 0.05)
+    /// logs listed in the file `logs`, on `port` (a restart) or on one the system picks, and
+    /// returns once it says where it listens (so a test never talks to another test's server).
+    public static func start(data: String, logs: String, port: Int = 0) throws -> WitnessProcess {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: try builtExecutable("tamga"))
+        process.arguments = ["witness", "run", "--data", data, "--logs", logs, "--listen", "127.0.0.1:\(port)", "--log-level", "error"]
+        let out = Pipe()
+        process.standardOutput = out
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        // Read until the "listening on <url>" line, for at most 20 s.
+        let reader = out.fileHandleForReading
+        let found = DispatchSemaphore(value: 0)
+        final class Line: @unchecked Sendable { var url: String? }  // written before `found` signals
+        let line = Line()
+        DispatchQueue.global().async {
+            var text = ""
+            var signalled = false
+            // Then on to the end, so that the witness never blocks on a full pipe.
+            while true {
+                let chunk = reader.availableData
+                if chunk.isEmpty { break }
+                guard !signalled else { continue }
+                text += String(decoding: chunk, as: UTF8.self)
+                if let range = text.range(of: "listening on "), let end = text[range.upperBound...].firstIndex(of: "\n") {
+                    line.url = String(text[range.upperBound..<end])
+                    signalled = true
+                    found.signal()
+                }
             }
+            if !signalled { found.signal() }
+        }
+        guard found.wait(timeout: .now() + 20) == .success, let url = line.url else {
             Foundation.kill(process.processIdentifier, SIGKILL)
             process.waitUntilExit()
+            throw MissingTool(description: "tamga witness run --data \(data) did not start listening on port \(port)")
         }
-        throw MissingTool(description: "tamga witness run --data \(data) did not start on any of 5 ports")
+        return WitnessProcess(process: process, url: url)
     }
 
     /// Sends `signal` and waits for the process to end.
