@@ -40,7 +40,7 @@ public struct EventName: RawRepresentable, Hashable, Sendable, Comparable, Custo
     public static let retentionPrune = EventName(known: "retention.prune")
     public static let nodeStart = EventName(known: "node.start")
     public static let nodeStop = EventName(known: "node.stop")
-    public static let signRefused = EventName(known: "sign.refused")
+    public static let requestRefused = EventName(known: "request.refused")
     public static let totpEnrol = EventName(known: "totp.enrol")
     public static let cabinetOpen = EventName(known: "cabinet.open")
     public static let witnessAlarm = EventName(known: "witness.alarm")
@@ -48,7 +48,7 @@ public struct EventName: RawRepresentable, Hashable, Sendable, Comparable, Custo
     /// Every name this code writes, in the order above.
     public static let known: [EventName] = [
         .keyCreate, .keyUse, .keyDestroy, .keyLock, .keyCompromise, .consent, .authFail, .authOK, .certAttach,
-        .backupCreate, .backupRestore, .retentionPrune, .nodeStart, .nodeStop, .signRefused, .totpEnrol, .cabinetOpen,
+        .backupCreate, .backupRestore, .retentionPrune, .nodeStart, .nodeStop, .requestRefused, .totpEnrol, .cabinetOpen,
         .witnessAlarm,
     ]
     private static let knownSet = Set(known)

@@ -24,11 +24,15 @@ public enum JournalEvent: Hashable, Sendable {
     /// Factors checked and accepted for `purpose` (`sign`, `destroy`, ...); `factors` names them
     /// (`password+biometric+totp`).
     case authOK(key: String, purpose: String, factors: String)
-    /// Factors refused, or a request refused before they were checked (`limit`: the rate limit
-    /// that refused it). `failures` counts towards the lockout when the password or TOTP failed.
-    case authFail(key: String?, purpose: String, reason: String, failures: Int?, limit: String?)
-    /// A signature request refused after the factors (a spent SAD, another key's hash, ...).
-    case signRefused(key: String?, purpose: String, reason: String)
+    /// Factors refused after the owner's live biometric verified (a wrong password, a missing
+    /// TOTP, a locked key, ...). `failures` counts towards the lockout when the password or TOTP
+    /// failed.
+    case authFail(key: String?, purpose: String, reason: String, failures: Int?)
+    /// Requests refused before any biometric of the owner verified (a bad challenge or
+    /// assertion, an unknown or spent SAD, a rate limit): `count` of them for one key (nil when
+    /// none or an unknown one was named), purpose and reason in the minute that began at
+    /// `minute`. Journaled as the node's (its operator's), never in an owner's name.
+    case refused(key: String?, purpose: String, reason: String, count: Int, minute: Timestamp)
     /// The CA attached its certificate for the key; retention runs from `notAfter` (R12, R14).
     case certAttach(key: String, notAfter: Timestamp, serial: [UInt8], operatorID: String)
     /// A TOTP secret enrolled for the key.
@@ -55,7 +59,7 @@ public enum JournalEvent: Hashable, Sendable {
         case .consent: .consent
         case .authOK: .authOK
         case .authFail: .authFail
-        case .signRefused: .signRefused
+        case .refused: .requestRefused
         case .certAttach: .certAttach
         case .totpEnrol: .totpEnrol
         case .cabinetOpen: .cabinetOpen
@@ -74,7 +78,7 @@ public enum JournalEvent: Hashable, Sendable {
             .keyCompromise(let key, _, _, _), .authOK(let key, _, _), .certAttach(let key, _, _, _),
             .totpEnrol(let key, _, _), .cabinetOpen(let key):
             key
-        case .authFail(let key, _, _, _, _), .signRefused(let key, _, _): key
+        case .authFail(let key, _, _, _), .refused(let key, _, _, _, _): key
         case .consent, .backupCreate, .backupRestore, .nodeStart, .nodeStop, .witnessAlarm: nil
         }
     }
@@ -101,13 +105,13 @@ public enum JournalEvent: Hashable, Sendable {
             return [("terms", text(hex(terms)))]
         case .authOK(let key, let purpose, let factors):
             return [("key", text(key)), ("purpose", text(purpose)), ("factors", text(factors))]
-        case .authFail(let key, let purpose, let reason, let failures, let limit):
+        case .authFail(let key, let purpose, let reason, let failures):
+            return [("key", text(key)), ("purpose", text(purpose)), ("reason", text(reason)), ("failures", number(failures))]
+        case .refused(let key, let purpose, let reason, let count, let minute):
             return [
-                ("key", text(key)), ("purpose", text(purpose)), ("reason", text(reason)),
-                ("failures", number(failures)), ("limit", text(limit)),
+                ("key", text(key)), ("purpose", text(purpose)), ("reason", text(reason)), ("count", number(count)),
+                ("minute", text(minute.rfc3339Milliseconds)),
             ]
-        case .signRefused(let key, let purpose, let reason):
-            return [("key", text(key)), ("purpose", text(purpose)), ("reason", text(reason))]
         case .certAttach(let key, let notAfter, let serial, let operatorID):
             return [
                 ("key", text(key)), ("notAfter", text(notAfter.rfc3339Milliseconds)), ("serial", text(hex(serial))),
@@ -176,14 +180,14 @@ public enum JournalEvent: Hashable, Sendable {
             self = .authOK(key: key, purpose: purpose, factors: factors)
         case .authFail:
             guard let key = optional("key", text), let purpose = text("purpose"), let reason = text("reason"),
-                let failures = optional("failures", number), let limit = optional("limit", text)
+                let failures = optional("failures", number)
             else { return nil }
-            self = .authFail(key: key, purpose: purpose, reason: reason, failures: failures, limit: limit)
-        case .signRefused:
-            guard let key = optional("key", text), let purpose = text("purpose"), let reason = text("reason") else {
-                return nil
-            }
-            self = .signRefused(key: key, purpose: purpose, reason: reason)
+            self = .authFail(key: key, purpose: purpose, reason: reason, failures: failures)
+        case .requestRefused:
+            guard let key = optional("key", text), let purpose = text("purpose"), let reason = text("reason"),
+                let count = number("count"), let minute = text("minute").flatMap({ try? Timestamp(rfc3339Milliseconds: $0) })
+            else { return nil }
+            self = .refused(key: key, purpose: purpose, reason: reason, count: count, minute: minute)
         case .certAttach:
             guard let key = text("key"), let notAfter = text("notAfter").flatMap({ try? Timestamp(rfc3339Milliseconds: $0) }),
                 let serial = digest("serial"), let operatorID = text("operator")

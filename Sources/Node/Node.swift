@@ -114,6 +114,7 @@ public enum NodeServices {
         }
         var policy = SignCore.Configuration(biometricServiceKey: serviceKey)
         policy.requireTOTP = configuration.requireTOTP
+        policy.operatorID = configuration.operatorID
         let signCore = try SignCore(journal: ledger, backend: hsm, configuration: policy)
         var settings = ServiceAPI.Configuration(operatorID: configuration.operatorID)
         settings.operatorTokenSHA256 = configuration.operatorTokenSHA256.flatMap { bytes(hex: $0) }
@@ -165,12 +166,37 @@ public enum NodeServices {
         ]
         if let witnesses { services.append(.init(service: witnesses)) }
         if let service {
+            // After the ledger, so it stops (and journals the last counts) before the ledger does.
+            services.append(.init(service: RefusalFlusher(api: service, logger: logger)))
             services.append(.init(service: try serviceApplication(api: service, configuration: configuration, logger: logger)))
         }
         return ServiceGroup(
             configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
     }
 
+}
+
+/// Journals the counts of refused requests (`SignCore.flushRefusals`) every few seconds once
+/// their minute has ended, and all of them at shutdown.
+struct RefusalFlusher: Service {
+    let api: ServiceAPI
+    let logger: Logger
+
+    func run() async throws {
+        while !Task.isShuttingDownGracefully, !Task.isCancelled {
+            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: .seconds(5)) }
+            await flush(all: false)
+        }
+        await flush(all: true)
+    }
+
+    private func flush(all: Bool) async {
+        do {
+            try await api.flushRefusals(all: all)
+        } catch {
+            logger.warning("the counts of refused requests wait for the journal", metadata: ["error": "\(error)"])
+        }
+    }
 }
 
 /// The service layer reads owners' entries and receipts from the ledger (it has them all).

@@ -2,12 +2,14 @@ import Hummingbird
 import Logging
 import SignCore
 
-/// Wraps every route: turns every error into a CSC error object, marks every response
+/// Wraps every route: takes a token from the client network's bucket (`requestLimit`), turns
+/// every error into a CSC error object, marks every response
 /// `no-store` (some carry a SAD, a session token or an otpauth URI), and logs one line per
 /// request: method, path, status, duration, CSC error and key. Never a body, a header value,
 /// or a query string (none carries a secret today; nothing later should leak through the log).
 struct ServiceMiddleware: RouterMiddleware {
     typealias Context = ServiceRequestContext
+    let service: Service
 
     func handle(
         _ request: Request, context: Context, next: (Request, Context) async throws -> Response
@@ -16,6 +18,14 @@ struct ServiceMiddleware: RouterMiddleware {
         var response: Response
         var failure: ServiceAPIError?
         do {
+            let network = service.addressPrefix(context)
+            if let wait = service.requestLimiter.take(network) {
+                let seconds = Int(max(1, (wait + 999) / 1000))
+                throw ServiceAPIError(
+                    .tooManyRequests,
+                    "too many requests from this network (\(network), at most \(service.requestLimiter.limit.perMinute) "
+                        + "a minute); retry in \(seconds) s", retryAfter: seconds)
+            }
             response = try await next(request, context)
         } catch {
             let mapped = Self.map(error, request: request, context: context)

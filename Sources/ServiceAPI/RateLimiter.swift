@@ -1,4 +1,10 @@
+#if canImport(Glibc)
+import Glibc
+#else
+import Darwin
+#endif
 import LedgerFormats
+import NIOCore
 import Synchronization
 
 /// A token bucket's settings: `perMinute` tokens refill evenly over a minute, at most `burst`
@@ -60,5 +66,34 @@ final class RateLimiter: Sendable {
         guard table.count >= max else { return }
         let oldest = table.sorted { $0.value.updated < $1.value.updated }.prefix(table.count - max * 3 / 4)
         for (name, _) in oldest { table[name] = nil }
+    }
+}
+
+extension RateLimiter {
+    /// A client's network as the limiters name it: its address with only the first `v4` (IPv4)
+    /// or `v6` (IPv6) bits kept, and the length (`198.51.100.0/24`, `2001:db8:1:2::/64`): one
+    /// host has many addresses of its network, so a limit per address would be none. An
+    /// IPv4-mapped IPv6 address counts as IPv4; a Unix socket is one name.
+    static func prefix(_ address: SocketAddress?, v4: Int, v6: Int) -> String {
+        guard let text = address?.ipAddress else { return address == nil ? "unknown" : "unix" }
+        var v4Bytes = [UInt8](repeating: 0, count: 4)
+        if inet_pton(AF_INET, text, &v4Bytes) == 1 { return masked(v4Bytes, bits: v4) }
+        var bytes = [UInt8](repeating: 0, count: 16)
+        guard inet_pton(AF_INET6, text, &bytes) == 1 else { return text }
+        if bytes.prefix(12) == [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff] {
+            return masked(Array(bytes.suffix(4)), bits: v4)
+        }
+        return masked(bytes, bits: v6)
+    }
+
+    private static func masked(_ bytes: [UInt8], bits: Int) -> String {
+        let bits = min(max(bits, 0), bytes.count * 8)
+        let kept = bytes.enumerated().map { index, byte -> UInt8 in
+            let keep = min(max(bits - index * 8, 0), 8)
+            return keep == 8 ? byte : byte & ~(0xff >> keep)
+        }
+        if kept.count == 4 { return kept.map(String.init).joined(separator: ".") + "/\(bits)" }
+        let groups = stride(from: 0, to: 16, by: 2).map { String(UInt16(kept[$0]) << 8 | UInt16(kept[$0 + 1]), radix: 16) }
+        return groups.joined(separator: ":") + "/\(bits)"
     }
 }

@@ -104,25 +104,29 @@ enum Field {
     }
 }
 
+/// A biometric assertion as owner routes send it.
+struct BiometricBody: Decodable {
+    var payload: String
+    var signature: String
+
+    func assertion(_ name: String) throws -> BiometricAssertion {
+        BiometricAssertion(
+            payload: try Field.base64(payload, "\(name).payload"), signature: try Field.base64(signature, "\(name).signature"))
+    }
+}
+
 /// The factors of owner routes (see the contract's "Factors").
 struct FactorsBody: Decodable {
-    struct Biometric: Decodable {
-        var payload: String
-        var signature: String
-    }
     var challenge: String
     var password: String
-    var biometric: Biometric
+    var biometric: BiometricBody
     var otp: String?
 
     func factors() throws -> SignCore.Factors {
         SignCore.Factors(
             challenge: try Field.base64(challenge, "factors.challenge"),
             sealedPassword: try Field.base64(password, "factors.password"),
-            biometric: BiometricAssertion(
-                payload: try Field.base64(biometric.payload, "factors.biometric.payload"),
-                signature: try Field.base64(biometric.signature, "factors.biometric.signature")),
-            totp: otp)
+            biometric: try biometric.assertion("factors.biometric"), totp: otp)
     }
 }
 

@@ -20,7 +20,15 @@ extension Service {
         }
     }
 
-    /// The key of a factor-checking request, after the address's and the key owner's rate limits.
+    /// The key a request names, after that credential's rate limit (every route that names one).
+    func credential(_ keyID: String, csc: Bool, purpose: String) async throws -> KeyInfo {
+        let key = try self.key(keyID, csc: csc)
+        try await limit([(credentialLimiter, key.id, "credential")], keyID: key.id, purpose: purpose)
+        return key
+    }
+
+    /// The key of a factor-checking request, after the address's, the credential's and the
+    /// key owner's rate limits.
     func limitedKey(_ keyID: String, csc: Bool, purpose: String, _ context: ServiceRequestContext) async throws
         -> KeyInfo
     {
@@ -28,32 +36,34 @@ extension Service {
         do {
             key = try self.key(keyID, csc: csc)
         } catch {
-            try await limit([(addressLimiter, context.clientAddress, "address")], owner: nil, keyID: nil, purpose: purpose)
+            try await limit([(addressLimiter, addressPrefix(context), "address")], keyID: nil, purpose: purpose)
             throw error
         }
+        try await limit([(credentialLimiter, key.id, "credential")], keyID: key.id, purpose: purpose)
         try await limitFactors(owner: key.owner, keyID: key.id, purpose: purpose, context)
         return key
     }
 
     func limitFactors(owner: String, keyID: String?, purpose: String, _ context: ServiceRequestContext) async throws {
         try await limit(
-            [(addressLimiter, context.clientAddress, "address"), (ownerLimiter, owner, "owner")], owner: owner,
-            keyID: keyID, purpose: purpose)
+            [(addressLimiter, addressPrefix(context), "address"), (ownerLimiter, owner, "owner")], keyID: keyID,
+            purpose: purpose)
+    }
+
+    /// The rate limiters' name for the client's network: its address prefix (`RateLimiter.prefix`).
+    func addressPrefix(_ context: ServiceRequestContext) -> String {
+        RateLimiter.prefix(
+            context.remoteAddress, v4: configuration.addressPrefixV4, v6: configuration.addressPrefixV6)
     }
 
     /// Takes a token from each bucket in order; the first that is empty refuses the request
-    /// with 429 and, when it is the owner's bucket, an `auth.fail` (reason `rate-limited`) at
-    /// most once a minute.
-    func limit(
-        _ buckets: [(RateLimiter, String, String)], owner: String?, keyID: String?, purpose: String
-    ) async throws {
+    /// with 429. A refusal by an owner's or a credential's bucket is counted by SignCore (one
+    /// `request.refused` per key, reason and minute, as the node's); one by an address's bucket
+    /// only answers 429: the address may name anyone.
+    func limit(_ buckets: [(RateLimiter, String, String)], keyID: String?, purpose: String) async throws {
         for (limiter, name, kind) in buckets {
             guard let wait = limiter.take(name) else { continue }
-            // Only an owner's own bucket is journaled against that owner: an address over its limit
-            // may name any owner, and must neither flood the journal nor blame someone else.
-            if let owner, kind == "owner" {
-                await core.recordRateLimited(owner: owner, keyID: keyID, purpose: purpose, limit: kind)
-            }
+            if kind != "address" { await core.recordRateLimited(keyID: keyID, purpose: purpose, limit: kind) }
             let seconds = Int(max(1, (wait + 999) / 1000))
             throw ServiceAPIError(
                 .tooManyRequests,

@@ -20,6 +20,8 @@ final class Service: Sendable {
     let ownerLimiter: RateLimiter
     let addressLimiter: RateLimiter
     let challengeLimiter: RateLimiter
+    let credentialLimiter: RateLimiter
+    let requestLimiter: RateLimiter
 
     static let sha256OID = "2.16.840.1.101.3.4.2.1"
     static let ed25519OID = "1.3.101.112"
@@ -39,6 +41,8 @@ final class Service: Sendable {
         ownerLimiter = RateLimiter(configuration.ownerLimit, clock: clock)
         addressLimiter = RateLimiter(configuration.addressLimit, clock: clock)
         challengeLimiter = RateLimiter(configuration.challengeLimit, clock: clock)
+        credentialLimiter = RateLimiter(configuration.credentialLimit, clock: clock)
+        requestLimiter = RateLimiter(configuration.requestLimit, clock: clock)
     }
 
     // MARK: CSC API v2
@@ -92,7 +96,7 @@ final class Service: Sendable {
     func credentialsInfo(_ request: Request, _ context: ServiceRequestContext) async throws -> Response {
         let body = try await Body.decode(CredentialBody.self, request)
         context.note.key = body.credentialID
-        return Self.json(credentialInfo(try key(body.credentialID, csc: true), withID: false))
+        return Self.json(credentialInfo(try await credential(body.credentialID, csc: true, purpose: "info"), withID: false))
     }
 
     func credentialInfo(_ key: KeyInfo, withID: Bool) -> JSONText {
@@ -179,7 +183,7 @@ final class Service: Sendable {
         try Self.checkHashAlgorithm(body.hashAlgorithmOID)
         try Self.checkSignAlgorithm(body.signAlgo, "signAlgo")
         let hashes = try Self.hashes(body.hashes)
-        let key = try key(body.credentialID, csc: true)
+        let key = try await credential(body.credentialID, csc: true, purpose: "sign")
         let signatures = try await core.sign(keyID: key.id, owner: key.owner, sad: body.sad, hashes: hashes)
         return Self.json(.object([("signatures", .array(signatures.map { .string(Base64.encode($0)) }))]))
     }
@@ -205,7 +209,7 @@ final class Service: Sendable {
             try Self.checkSignAlgorithm(document.signAlgo, "documents[\(index)].signAlgo")
             return try Field.base64(document.document, "documents[\(index)].document")
         }
-        let key = try key(body.credentialID, csc: true)
+        let key = try await credential(body.credentialID, csc: true, purpose: "sign")
         let signatures = try await core.sign(keyID: key.id, owner: key.owner, sad: body.sad, documents: documents)
         return Self.json(
             .object([("SignatureObject", .array(signatures.map { .string(Base64.encode($0)) }))]))
@@ -228,8 +232,8 @@ final class Service: Sendable {
     func challenge(_ request: Request, _ context: ServiceRequestContext) async throws -> Response {
         let body = try await Body.decode(OwnerBody.self, request)
         try await limit(
-            [(challengeLimiter, "address " + context.clientAddress, "address"), (challengeLimiter, "owner " + body.owner, "owner")],
-            owner: body.owner, keyID: nil, purpose: "challenge")
+            [(challengeLimiter, "address " + addressPrefix(context), "address"), (challengeLimiter, "owner " + body.owner, "owner")],
+            keyID: nil, purpose: "challenge")
         let challenge = try core.challenge(owner: body.owner)
         return Self.json(
             .object([
@@ -241,15 +245,18 @@ final class Service: Sendable {
     struct ConsentBody: Decodable {
         var owner: String
         var termsHash: String
+        var challenge: String
+        var biometric: BiometricBody
     }
 
+    /// Consent is the owner's: it needs a challenge and that owner's biometric assertion for it.
     func consent(_ request: Request, _ context: ServiceRequestContext) async throws -> Response {
         let body = try await Body.decode(ConsentBody.self, request)
-        // Every consent is journaled: the address's bucket keeps a caller from flooding the journal.
-        try await limit(
-            [(challengeLimiter, "address " + context.clientAddress, "address")], owner: body.owner, keyID: nil,
-            purpose: "consent")
-        try await core.recordConsent(owner: body.owner, termsHash: try Field.hex(body.termsHash, "termsHash", count: 32))
+        let termsHash = try Field.hex(body.termsHash, "termsHash", count: 32)
+        let challenge = try Field.base64(body.challenge, "challenge")
+        let biometric = try body.biometric.assertion("biometric")
+        try await limitFactors(owner: body.owner, keyID: nil, purpose: "consent", context)
+        try await core.recordConsent(owner: body.owner, termsHash: termsHash, challenge: challenge, biometric: biometric)
         return Response(status: .noContent, headers: [.cacheControl: "no-store"])
     }
 

@@ -26,12 +26,20 @@ public struct ServiceAPI: Sendable {
         public var operatorTokenSHA256: [UInt8]?
         /// The stand-in for the CA's biometric service (`--dev` only): enables `POST /dev/v1/biometric`.
         public var devBiometricKey: Ed25519.PrivateKey?
+        /// Per client network (address prefix), on every route.
+        public var requestLimit = RateLimit(perMinute: 6_000, burst: 1_000)
+        /// Per credential (key), on every route that names one: signing, info, factor routes.
+        public var credentialLimit = RateLimit(perMinute: 3_000, burst: 1_000)
         /// Per owner, on every route that checks factors (Argon2id is expensive on purpose).
         public var ownerLimit = RateLimit(perMinute: 10, burst: 5)
-        /// Per client address, on the same routes.
+        /// Per client network, on the same routes.
         public var addressLimit = RateLimit(perMinute: 60, burst: 20)
-        /// Per owner and per address, on `challenge`.
+        /// Per owner and per client network, on `challenge`.
         public var challengeLimit = RateLimit(perMinute: 120, burst: 30)
+        /// How many leading bits of a client's address name its network for the limits: an
+        /// IPv4 /24 and an IPv6 /64 by default (one host holds a whole /64).
+        public var addressPrefixV4 = 24
+        public var addressPrefixV6 = 64
         /// Cabinet session lifetime in ms.
         public var sessionLifetime: Int64 = 600_000
         public var maxSessions = 10_000
@@ -54,10 +62,16 @@ public struct ServiceAPI: Sendable {
         service = Service(journal: journal, core: signCore, configuration: configuration, clock: clock)
     }
 
+    /// Journals the counts of refused requests whose minute has ended (all of them with `all`,
+    /// at shutdown); see `SignCore.flushRefusals`.
+    public func flushRefusals(all: Bool = false) async throws {
+        try await service.core.flushRefusals(all: all)
+    }
+
     public func buildRouter() -> Router<ServiceRequestContext> {
         let router = Router(context: ServiceRequestContext.self)
-        router.add(middleware: ServiceMiddleware())
         let service = self.service
+        router.add(middleware: ServiceMiddleware(service: service))
 
         router.route("/csc/v2/info", .post) { _, _ in try service.info() }
         router.route("/csc/v2/credentials/list", .post) { request, _ in try await service.credentialsList(request) }

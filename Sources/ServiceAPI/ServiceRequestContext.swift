@@ -13,11 +13,6 @@ public struct ServiceRequestContext: RequestContext, RemoteAddressRequestContext
         coreContext = .init(source: source)
         remoteAddress = source.channel.remoteAddress
     }
-
-    /// The rate limiter's name for the client: its IP address (the port changes per connection).
-    var clientAddress: String {
-        remoteAddress?.ipAddress ?? remoteAddress?.pathname ?? "unknown"
-    }
 }
 
 /// Shared by the copies of one request's context: the middleware reads what the handler wrote.

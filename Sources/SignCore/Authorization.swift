@@ -20,12 +20,19 @@ extension SignCore {
 
     /// Records the owner's consent (R6) to the processing of personal data and to keeping the
     /// key in the cloud EDS: `termsHash` is the SHA-256 of the consent text the owner accepted.
-    /// A key cannot be created before this.
-    public func recordConsent(owner: String, termsHash: [UInt8]) async throws {
+    /// A key cannot be created before this. Consent is the owner's own act: it needs a challenge
+    /// and that owner's biometric assertion for it; refused without them, and then nothing is
+    /// journaled in the owner's name.
+    public func recordConsent(
+        owner: String, termsHash: [UInt8], challenge: [UInt8], biometric: BiometricAssertion
+    ) async throws {
         try checkOwner(owner)
         guard termsHash.count == 32 else {
             throw SignCoreError(
                 .invalidRequest, "the consent terms hash must be a 32-byte SHA-256, got \(termsHash.count) bytes")
+        }
+        if let (reason, error) = checkLiveness(challenge: challenge, biometric, owner: owner, now: clock.now()) {
+            throw await counted(key: nil, purpose: "consent", reason: reason, error)
         }
         let consent = ConsentRecord(terms: hex(termsHash), time: clock.now())
         let value: [UInt8]
@@ -37,48 +44,24 @@ extension SignCore {
         try await journal(.consent(terms: termsHash), owner: owner, records: [.put(RecordName.consent(owner), value)])
     }
 
-    /// A request in `owner`'s name that the service layer refused by its rate limit (`limit`
-    /// names the bucket) before any factor was checked: journaled as `auth.fail` with reason
-    /// `rate-limited`, at most once a minute per owner, so a flood neither floods the journal nor
-    /// slows the owner's own signing. The caller refuses the request whatever happens here (a
-    /// journal that fails lets nothing through). `keyID`, if given, must be one of the owner's
-    /// keys: the service layer looked it up.
-    public func recordRateLimited(owner: String, keyID: String?, purpose: String, limit: String) async {
-        let now = clock.now()
-        let due = volatile.withLock { state in
-            if let last = state.rateLimited[owner], now - last < Volatile.rateLimitInterval { return false }
-            if state.rateLimited.count >= Self.maxPendingChallenges {
-                state.rateLimited = state.rateLimited.filter { now - $0.value < Volatile.rateLimitInterval }
-            }
-            state.rateLimited[owner] = now
-            return true
-        }
-        guard due else { return }
-        _ = try? await journal(
-            .authFail(key: keyID, purpose: purpose, reason: "rate-limited", failures: nil, limit: limit), owner: owner)
-    }
-
-    /// Creates a key inside the HSM (R4, R6): needs a recorded consent, a biometric
-    /// identification for the challenge, and the new password sealed with it (`factors.totp` is
-    /// not used: TOTP is enrolled on an existing key).
+    /// Creates a key inside the HSM (R4, R6): needs a biometric identification for the
+    /// challenge, a recorded consent, and the new password sealed with the challenge
+    /// (`factors.totp` is not used: TOTP is enrolled on an existing key).
     public func createKey(owner: String, factors: Factors) async throws -> KeyInfo {
         try checkOwner(owner)
         let now = clock.now()
-        let challengeValid = volatile.withLock { $0.consumeChallenge(factors.challenge, owner: owner, now: now) }
+        if let (reason, error) = checkLiveness(challenge: factors.challenge, factors.biometric, owner: owner, now: now) {
+            throw await counted(key: nil, purpose: Purpose.create.rawValue, reason: reason, error)
+        }
         func refuse(_ reason: String, _ error: SignCoreError) async -> SignCoreError {
             await refusal(
-                .authFail(key: nil, purpose: Purpose.create.rawValue, reason: reason, failures: nil, limit: nil),
-                owner: owner, error)
+                .authFail(key: nil, purpose: Purpose.create.rawValue, reason: reason, failures: nil), owner: owner, error)
         }
         guard try readRecords({ try journal.record(RecordName.consent(owner)) }) != nil else {
             throw await refuse(
                 "no-consent",
                 SignCoreError(
                     .consentRequired, "the owner has not consented (R6); record the consent, then create the key"))
-        }
-        guard challengeValid else { throw await refuse("challenge", Self.challengeError) }
-        if let reason = checkBiometric(factors, owner: owner, now: now) {
-            throw await refuse(reason, Self.biometricError)
         }
         let password: SecretSlice
         switch openPassword(factors) {
@@ -122,18 +105,21 @@ extension SignCore {
     }
 
     /// Checks every factor the policy asks for and journals the outcome. The caller holds the
-    /// key's lock. Checks run cheapest first, and the two that count towards the lockout
-    /// (password, TOTP) run only after the challenge and the biometric assertion passed: nobody
-    /// can lock an owner's key, or make the HSM run Argon2id, without that owner's live biometric.
+    /// key's lock. The challenge and the biometric assertion come first: until they pass,
+    /// a refusal is only counted (`counted`), so nothing is journaled in an owner's name, no
+    /// failure counts towards the lockout and no Argon2id runs without that owner's live
+    /// biometric. Then the key, the password and TOTP, each refusal journaled as `auth.fail`.
     func authenticate(keyID: String, owner: String, factors: Factors, purpose: Purpose) async throws -> Authenticated {
         let now = clock.now()
-        let challengeValid = volatile.withLock { $0.consumeChallenge(factors.challenge, owner: owner, now: now) }
+        let found = try loadKey(keyID)
+        if let (reason, error) = checkLiveness(challenge: factors.challenge, factors.biometric, owner: owner, now: now) {
+            throw await counted(key: found.map { _ in keyID }, purpose: purpose.rawValue, reason: reason, error)
+        }
         func refuse(_ reason: String, _ error: SignCoreError) async -> SignCoreError {
             await refusal(
-                .authFail(key: keyID, purpose: purpose.rawValue, reason: reason, failures: nil, limit: nil), owner: owner,
-                error)
+                .authFail(key: keyID, purpose: purpose.rawValue, reason: reason, failures: nil), owner: owner, error)
         }
-        guard var record = try loadKey(keyID) else { throw await refuse("unknown-key", Self.notFound(keyID)) }
+        guard var record = found else { throw await refuse("unknown-key", Self.notFound(keyID)) }
         // Another owner's key is "not found": its existence is not confirmed to strangers.
         guard record.owner == owner else { throw await refuse("other-owner", Self.notFound(keyID)) }
         if case let (reason, error)? = unusable(record) { throw await refuse(reason, error) }
@@ -142,10 +128,6 @@ extension SignCore {
             record.state = .locked
             try await journal(.keyLock(key: keyID, failures: record.failures), owner: owner, records: [try put(record)])
             throw Self.lockedError(keyID)
-        }
-        guard challengeValid else { throw await refuse("challenge", Self.challengeError) }
-        if let reason = checkBiometric(factors, owner: owner, now: now) {
-            throw await refuse(reason, Self.biometricError)
         }
         let password: SecretSlice
         switch openPassword(factors) {
@@ -233,7 +215,7 @@ extension SignCore {
         record.failures += 1
         do {
             try await journal(
-                .authFail(key: record.id, purpose: purpose.rawValue, reason: reason, failures: record.failures, limit: nil),
+                .authFail(key: record.id, purpose: purpose.rawValue, reason: reason, failures: record.failures),
                 owner: record.owner, records: [try put(record)])
             let left = configuration.maxFailures - record.failures
             guard left <= 0 else {
@@ -265,10 +247,18 @@ extension SignCore {
         }
     }
 
-    func checkBiometric(_ factors: Factors, owner: String, now: Int64) -> String? {
-        factors.biometric.refusal(
-            serviceKey: configuration.biometricServiceKey, owner: owner, challenge: factors.challenge,
+    /// Takes the challenge out (single use, whatever happens next) and checks the biometric
+    /// assertion for it: the reason and error of a refusal, nil when the owner is live.
+    func checkLiveness(challenge: [UInt8], _ biometric: BiometricAssertion, owner: String, now: Int64)
+        -> (String, SignCoreError)?
+    {
+        guard volatile.withLock({ $0.consumeChallenge(challenge, owner: owner, now: now) }) else {
+            return ("challenge", Self.challengeError)
+        }
+        let refusal = biometric.refusal(
+            serviceKey: configuration.biometricServiceKey, owner: owner, challenge: challenge,
             minimumScore: configuration.minimumBiometricScore, now: now)
+        return refusal.map { ($0, Self.biometricError) }
     }
 
     enum OpenedPassword {

@@ -43,7 +43,8 @@ extension SignCore {
     /// Signs document hashes with a SAD (R9, R20). The signed message is the 32-byte SHA-256
     /// of the document. Every signature is journaled (`key.use` with `doc` and `alg`) before
     /// any is returned, all of one call in one atomic append, as consecutive entries in the
-    /// order of `hashes`; every refusal is journaled as `sign.refused` with its reason.
+    /// order of `hashes`. No biometric comes with a signing request, so a refusal is only
+    /// counted (`request.refused` per key, reason and minute), never journaled in the owner's name.
     public func sign(keyID: String, owner: String, sad: String?, hashes: [[UInt8]]) async throws -> [[UInt8]] {
         try checkOwner(owner)
         try checkKeyID(keyID)
@@ -65,11 +66,12 @@ extension SignCore {
     }
 
     private func signLocked(keyID: String, owner: String, sad: String?, hashes: [[UInt8]]) async throws -> [[UInt8]] {
+        let record = try loadKey(keyID)
         func refuse(_ reason: String, _ error: SignCoreError) async -> SignCoreError {
-            await refusal(.signRefused(key: keyID, purpose: "sign", reason: reason), owner: owner, error)
+            await counted(key: record.map { _ in keyID }, purpose: "sign", reason: reason, error)
         }
-        guard let record = try loadKey(keyID), record.owner == owner else {
-            throw await refuse("unknown-key", Self.notFound(keyID))
+        guard let record, record.owner == owner else {
+            throw await refuse(record == nil ? "unknown-key" : "other-owner", Self.notFound(keyID))
         }
         if case let (reason, error)? = unusable(record) { throw await refuse(reason, error) }
         guard let sad else {

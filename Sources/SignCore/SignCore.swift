@@ -62,6 +62,8 @@ public final class SignCore: Sendable {
         public var minimumPasswordLength = 8
         /// The issuer shown in authenticator apps.
         public var totpIssuer = "Tamga"
+        /// Who the node's own entries are journaled as: the counts of refused requests.
+        public var operatorID = "operator"
 
         public init(biometricServiceKey: [UInt8]) {
             self.biometricServiceKey = biometricServiceKey
@@ -116,6 +118,7 @@ public final class SignCore: Sendable {
     let transport: SealedBox.KeyPair
     let volatile = Mutex(Volatile())
     let keyLocks = KeyLocks()
+    let refusals = RefusalCounts()
     let derivations: DerivationLimiter
 
     /// - Parameters:
@@ -235,7 +238,8 @@ public final class SignCore: Sendable {
         try await journal([event], owner: owner, records: records)[0]
     }
 
-    /// Journals a refusal and returns the error to throw. If the journal itself fails, the
+    /// Journals a refusal in the owner's name and returns the error to throw: only after the
+    /// owner's live biometric verified (before, `counted`). If the journal itself fails, the
     /// request is refused all the same, with `unavailable`.
     func refusal(_ event: JournalEvent, owner: String, _ error: SignCoreError) async -> SignCoreError {
         do {
@@ -286,12 +290,7 @@ struct ActiveSAD {
 struct Volatile {
     var challenges: [[UInt8]: PendingChallenge] = [:]
     var activations: [[UInt8]: ActiveSAD] = [:]
-    /// When each owner's last rate-limited `auth.fail` was journaled.
-    var rateLimited: [String: Int64] = [:]
     var nextSweep: Int64 = 0
-
-    /// At most one rate-limited `auth.fail` per owner in this many ms.
-    static let rateLimitInterval: Int64 = 60_000
 
     /// How long a spent or expired SAD is remembered, to name a replay as such.
     static let memory: Int64 = 600_000

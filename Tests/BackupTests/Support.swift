@@ -34,7 +34,9 @@ struct Chain {
         let clock = ManualClock(startTime)
         let biometricKey = try Ed25519.PrivateKey()
         let (key, otpauth) = try await withCore(folder: folder, clock: clock, biometricKey: biometricKey) { core in
-            try await core.recordConsent(owner: owner, termsHash: terms)
+            let live = try factors(core, owner: owner, clock: clock, biometricKey: biometricKey)
+            try await core.recordConsent(
+                owner: owner, termsHash: terms, challenge: live.challenge, biometric: live.biometric)
             let key = try await core.createKey(
                 owner: owner, factors: factors(core, owner: owner, clock: clock, biometricKey: biometricKey))
             let uri = try await core.enrolTOTP(

@@ -18,10 +18,14 @@ import Testing
         .keyCompromise(key: key, fingerprint: "f", operatorID: "ca-operator", measures: "revoked"),
         .consent(terms: hash),
         .authOK(key: key, purpose: "sign", factors: "password+biometric"),
-        .authFail(key: key, purpose: "sign", reason: "password", failures: 2, limit: nil),
-        .authFail(key: nil, purpose: "key.create", reason: "rate-limited", failures: nil, limit: "owner"),
-        .signRefused(key: key, purpose: "sign", reason: "sad-expired"),
-        .signRefused(key: nil, purpose: "sign", reason: "unknown-key"),
+        .authFail(key: key, purpose: "sign", reason: "password", failures: 2),
+        .authFail(key: nil, purpose: "key.create", reason: "no-consent", failures: nil),
+        .refused(
+            key: key, purpose: "sign", reason: "sad-expired", count: 3,
+            minute: try Timestamp(millisecondsSinceEpoch: 1_830_000_000_000)),
+        .refused(
+            key: nil, purpose: "key.create", reason: "rate-limited-owner", count: 1,
+            minute: try Timestamp(millisecondsSinceEpoch: 1_830_000_060_000)),
         .certAttach(
             key: key, notAfter: try Timestamp(millisecondsSinceEpoch: 1_830_000_000_000), serial: [1, 2, 0xff],
             operatorID: "ca-operator"),
@@ -50,9 +54,12 @@ import Testing
         #expect(try fields(.keyUse(key: "k", document: Self.hash, algorithm: "Ed25519")) == [
             "key": "k", "doc": .string(String(repeating: "ab", count: 32)), "alg": "Ed25519",
         ])
-        #expect(try fields(.authFail(key: nil, purpose: "consent", reason: "rate-limited", failures: nil, limit: "address")) == [
-            "purpose": "consent", "reason": "rate-limited", "limit": "address",
+        #expect(try fields(.authFail(key: nil, purpose: "key.create", reason: "no-consent", failures: nil)) == [
+            "purpose": "key.create", "reason": "no-consent",
         ])
+        #expect(
+            try fields(.refused(key: nil, purpose: "consent", reason: "challenge", count: 12, minute: Timestamp(millisecondsSinceEpoch: 60_000)))
+                == ["purpose": "consent", "reason": "challenge", "count": 12, "minute": "1970-01-01T00:01:00.000Z"])
         #expect(try fields(.keyCompromise(key: "k", fingerprint: "f", operatorID: "op", measures: "m")) == [
             "key": "k", "fingerprint": "f", "operator": "op", "measures": "m",
         ])

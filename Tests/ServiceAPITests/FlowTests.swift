@@ -123,8 +123,8 @@ import Testing
             try f.expectRefusal(
                 afterDestroy, .badRequest, "invalid_request", journal: .authFail, owner: owner, reason: "key-destroyed")
             let signAfter = try await f.signHash(key.id, sad: sad, hashes: randomHashes(1))
-            try f.expectRefusal(
-                signAfter, .badRequest, "invalid_request", journal: .signRefused, owner: owner, reason: "key-destroyed")
+            try f.expectRefusal(signAfter, .badRequest, "invalid_request")
+            try await f.expectCounted(purpose: "sign", reason: "key-destroyed", key: key.id)
         }
     }
 

@@ -48,7 +48,8 @@ import X509
             #expect(entry.record[field: "operator"] == .string("ca-operator"))
 
             let sign = try await f.signHash(key.id, sad: sad, hashes: hashes)
-            try f.expectRefusal(sign, .forbidden, "access_denied", journal: .signRefused, owner: Self.owner, reason: "key-compromised")
+            try f.expectRefusal(sign, .forbidden, "access_denied")
+            try await f.expectCounted(purpose: "sign", reason: "key-compromised", key: key.id)
             let later = try await f.authorize(key.id, owner: Self.owner, password: Self.password, hashes: randomHashes(1))
             try f.expectRefusal(later, .forbidden, "access_denied", journal: .authFail, owner: Self.owner, reason: "key-compromised")
 

@@ -43,29 +43,31 @@ import Testing
             ]
             let wrongBiometric = try await f.post(
                 "/csc/v2/credentials/authorize", authorizeBody(key.id, factors, hashes: randomHashes(1)))
-            try f.expectRefusal(
-                wrongBiometric, .badRequest, "invalid_biometric", journal: .authFail, owner: owner,
-                reason: "biometric-signature")
+            try f.expectRefusal(wrongBiometric, .badRequest, "invalid_biometric")
+            try await f.expectCounted(purpose: "sign", reason: "biometric-signature", key: key.id)
 
             let stale = try await f.factors(owner: owner, password: Self.password)
             f.clock.advance(121_000)
             let staleReply = try await f.post(
                 "/csc/v2/credentials/authorize", authorizeBody(key.id, stale, hashes: randomHashes(1)))
-            try f.expectRefusal(staleReply, .badRequest, "invalid_request", journal: .authFail, owner: owner, reason: "challenge")
+            try f.expectRefusal(staleReply, .badRequest, "invalid_request")
+            try await f.expectCounted(purpose: "sign", reason: "challenge", key: key.id)
 
             let once = try await f.factors(owner: owner, password: Self.password)
             let first = try await f.post("/csc/v2/credentials/authorize", authorizeBody(key.id, once, hashes: randomHashes(1)))
             #expect(first.status == .ok, "\(first.text)")
             let replayed = try await f.post(
                 "/csc/v2/credentials/authorize", authorizeBody(key.id, once, hashes: randomHashes(1)))
-            try f.expectRefusal(replayed, .badRequest, "invalid_request", journal: .authFail, owner: owner, reason: "challenge")
+            try f.expectRefusal(replayed, .badRequest, "invalid_request")
+            try await f.expectCounted(purpose: "sign", reason: "challenge", key: key.id)
             #expect(replayed.string("error_description")?.hasPrefix("Invalid challenge") == true)
 
             // A stranger's biometric for the owner's key: the factors are not the key owner's.
             let strangers = try await f.factors(owner: Self.stranger, password: Self.password)
             let strangerReply = try await f.post(
                 "/csc/v2/credentials/authorize", authorizeBody(key.id, strangers, hashes: randomHashes(1)))
-            try f.expectRefusal(strangerReply, .badRequest, "invalid_request", journal: .authFail, owner: owner, reason: "challenge")
+            try f.expectRefusal(strangerReply, .badRequest, "invalid_request")
+            try await f.expectCounted(purpose: "sign", reason: "challenge", key: key.id)
         }
     }
 
@@ -83,18 +85,20 @@ import Testing
             let owner = Self.owner
             let key = try await f.createKey(owner: owner, password: Self.password)
             let bogus = try await f.signHash(key.id, sad: String(repeating: "A", count: 43), hashes: randomHashes(1))
-            try f.expectRefusal(bogus, .badRequest, "invalid_request", journal: .signRefused, owner: owner, reason: "sad-unknown")
+            try f.expectRefusal(bogus, .badRequest, "invalid_request")
+            try await f.expectCounted(purpose: "sign", reason: "sad-unknown", key: key.id)
             #expect(bogus.string("error_description")?.hasPrefix("Invalid SAD") == true)
 
             let hashes = randomHashes(1)
             let sad = try #require(
                 try await f.authorize(key.id, owner: owner, password: Self.password, hashes: hashes).string("SAD"))
             let otherHash = try await f.signHash(key.id, sad: sad, hashes: randomHashes(1))
-            try f.expectRefusal(
-                otherHash, .badRequest, "invalid_request", journal: .signRefused, owner: owner, reason: "hash-not-authorized")
+            try f.expectRefusal(otherHash, .badRequest, "invalid_request")
+            try await f.expectCounted(purpose: "sign", reason: "hash-not-authorized", key: key.id)
             #expect(try await f.signHash(key.id, sad: sad, hashes: hashes).status == .ok)
             let again = try await f.signHash(key.id, sad: sad, hashes: hashes)
-            try f.expectRefusal(again, .badRequest, "invalid_request", journal: .signRefused, owner: owner, reason: "sad-replayed")
+            try f.expectRefusal(again, .badRequest, "invalid_request")
+            try await f.expectCounted(purpose: "sign", reason: "sad-replayed", key: key.id)
 
             let unknown = try await f.signHash(String(repeating: "0", count: 32), sad: sad, hashes: hashes)
             try f.expectRefusal(unknown, .badRequest, "invalid_request")

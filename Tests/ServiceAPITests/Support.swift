@@ -165,10 +165,33 @@ struct Fixture {
         return items
     }
 
+    /// The consent body: the terms, a challenge and the owner's biometric assertion for it.
+    func consentBody(_ owner: String) async throws -> [String: Any] {
+        let factors = try await factors(owner: owner, password: "unused")
+        return [
+            "owner": owner, "termsHash": Self.terms.map { String(format: "%02x", $0) }.joined(),
+            "challenge": factors["challenge"] ?? "", "biometric": factors["biometric"] ?? [:],
+        ]
+    }
+
     func consent(_ owner: String) async throws {
-        let reply = try await post(
-            "/owner/v1/consent", ["owner": owner, "termsHash": Self.terms.map { String(format: "%02x", $0) }.joined()])
-        #expect(reply.status == .noContent)
+        let reply = try await post("/owner/v1/consent", try await consentBody(owner))
+        #expect(reply.status == .noContent, "\(reply.text)")
+    }
+
+    /// Checks a refusal that came before any biometric: once the counts are journaled, the
+    /// last entry is the node's `request.refused` with this key, purpose, reason and count.
+    func expectCounted(
+        purpose: String, reason: String, key: String?, count: Int = 1, sourceLocation: SourceLocation = #_sourceLocation
+    ) async throws {
+        try await core.flushRefusals(all: true)
+        let entry = try lastEntry()
+        #expect(entry.event == .requestRefused, sourceLocation: sourceLocation)
+        #expect(entry.owner == "operator", sourceLocation: sourceLocation)
+        #expect(entry.record[field: "purpose"] == .string(purpose), sourceLocation: sourceLocation)
+        #expect(entry.record[field: "reason"] == .string(reason), sourceLocation: sourceLocation)
+        #expect(entry.record[field: "key"] == key.map { .string($0) }, sourceLocation: sourceLocation)
+        #expect(entry.record[field: "count"] == .integer(Int64(count)), sourceLocation: sourceLocation)
     }
 
     /// Consent and a new key over HTTP; returns the key ID and public key.

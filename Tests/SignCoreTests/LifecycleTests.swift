@@ -16,7 +16,7 @@ import Testing
 
     @Test func fullLifecycleSignsAndJournalsAndLeavesNoSecretInFiles() async throws {
         try await Harness.with { h in
-            try await h.core.recordConsent(owner: owner, termsHash: Harness.terms)
+            try await h.consent(owner: owner)
             #expect(try h.lastEntry().event == .consent)
             let key = try await h.core.createKey(owner: owner, factors: h.factors(owner: owner, password: password))
 
@@ -70,7 +70,7 @@ import Testing
             await expectRefusal(.notFound) {
                 try await h.core.sign(keyID: key.id, owner: owner, sad: activation.sad, hashes: [hashes[0]])
             }
-            try expectJournaled(h, .signRefused, owner: owner, reason: "key-destroyed", key: key.id)
+            try await expectCounted(h, purpose: "sign", reason: "key-destroyed", key: key.id)
             await expectRefusal(.notFound) {
                 try await h.core.destroyKey(
                     keyID: key.id, owner: owner, factors: h.factors(owner: owner, password: password))

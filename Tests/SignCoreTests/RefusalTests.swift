@@ -26,7 +26,7 @@ import Testing
             #expect(try h.core.keys(owner: owner).isEmpty)
             #expect(try h.entries().allSatisfy { $0.event != .keyCreate })
             // Consent belongs to its owner only.
-            try await h.core.recordConsent(owner: stranger, termsHash: Harness.terms)
+            try await h.consent(owner: stranger)
             await expectRefusal(.consentRequired) {
                 try await h.createKey(owner: owner, password: password, consent: false)
             }
@@ -35,12 +35,12 @@ import Testing
 
     @Test func createNeedsBiometricAndAStrongEnoughPassword() async throws {
         try await Harness.with { h in
-            try await h.core.recordConsent(owner: owner, termsHash: Harness.terms)
+            try await h.consent(owner: owner)
             var factors = try h.factors(owner: owner, password: password)
             factors.biometric = try SignCoreClient.biometricAssertion(
                 owner: stranger, challenge: factors.challenge, time: h.clock.now(), serviceKey: h.biometricKey)
             await expectRefusal(.invalidBiometric) { try await h.core.createKey(owner: owner, factors: factors) }
-            try expectJournaled(h, .authFail, owner: owner, reason: "biometric-owner")
+            try await expectCounted(h, purpose: "key.create", reason: "biometric-owner", key: nil)
             await expectRefusal(.invalidRequest) {
                 try await h.core.createKey(owner: owner, factors: h.factors(owner: owner, password: "short"))
             }
@@ -73,12 +73,12 @@ import Testing
             await expectRefusal(.invalidSAD) {
                 try await h.core.sign(keyID: key.id, owner: owner, sad: nil, hashes: randomHashes(1))
             }
-            try expectJournaled(h, .signRefused, owner: owner, reason: "no-sad", key: key.id)
+            try await expectCounted(h, purpose: "sign", reason: "no-sad", key: key.id)
             await expectRefusal(.invalidSAD) {
                 try await h.core.sign(
                     keyID: key.id, owner: owner, sad: String(repeating: "A", count: 43), hashes: randomHashes(1))
             }
-            try expectJournaled(h, .signRefused, owner: owner, reason: "sad-unknown", key: key.id)
+            try await expectCounted(h, purpose: "sign", reason: "sad-unknown", key: key.id)
             #expect(try h.entries().allSatisfy { $0.event != .keyUse })
         }
     }
@@ -94,7 +94,7 @@ import Testing
             await expectRefusal(.invalidSAD) {
                 try await h.core.sign(keyID: key.id, owner: owner, sad: activation.sad, hashes: [hashes[1]])
             }
-            try expectJournaled(h, .signRefused, owner: owner, reason: "sad-expired", key: key.id)
+            try await expectCounted(h, purpose: "sign", reason: "sad-expired", key: key.id)
         }
     }
 
@@ -107,13 +107,13 @@ import Testing
             await expectRefusal(.invalidSAD) {
                 try await h.core.sign(keyID: key.id, owner: owner, sad: activation.sad, hashes: [hashes[0]])
             }
-            try expectJournaled(h, .signRefused, owner: owner, reason: "sad-replayed", key: key.id)
+            try await expectCounted(h, purpose: "sign", reason: "sad-replayed", key: key.id)
             // A refused request spends nothing: the other hash still signs, once.
             _ = try await h.core.sign(keyID: key.id, owner: owner, sad: activation.sad, hashes: [hashes[1]])
             await expectRefusal(.invalidSAD) {
                 try await h.core.sign(keyID: key.id, owner: owner, sad: activation.sad, hashes: hashes)
             }
-            try expectJournaled(h, .signRefused, owner: owner, reason: "sad-replayed", key: key.id)
+            try await expectCounted(h, purpose: "sign", reason: "sad-replayed", key: key.id)
             #expect(try h.entries().filter { $0.event == .keyUse }.count == 2)
         }
     }
@@ -129,27 +129,27 @@ import Testing
             await expectRefusal(.invalidSAD) {
                 try await h.core.sign(keyID: second.id, owner: owner, sad: activation.sad, hashes: hashes)
             }
-            try expectJournaled(h, .signRefused, owner: owner, reason: "sad-other-key", key: second.id)
+            try await expectCounted(h, purpose: "sign", reason: "sad-other-key", key: second.id)
 
             // Another owner with this SAD: not their key, or their key but not their SAD.
             await expectRefusal(.notFound) {
                 try await h.core.sign(keyID: first.id, owner: stranger, sad: activation.sad, hashes: hashes)
             }
-            try expectJournaled(h, .signRefused, owner: stranger, reason: "unknown-key", key: first.id)
+            try await expectCounted(h, purpose: "sign", reason: "other-owner", key: first.id)
             await expectRefusal(.invalidSAD) {
                 try await h.core.sign(keyID: theirs.id, owner: stranger, sad: activation.sad, hashes: hashes)
             }
-            try expectJournaled(h, .signRefused, owner: stranger, reason: "sad-other-key", key: theirs.id)
+            try await expectCounted(h, purpose: "sign", reason: "sad-other-key", key: theirs.id)
 
             await expectRefusal(.invalidSAD) {
                 try await h.core.sign(keyID: first.id, owner: owner, sad: activation.sad, hashes: randomHashes(1))
             }
-            try expectJournaled(h, .signRefused, owner: owner, reason: "hash-not-authorized", key: first.id)
+            try await expectCounted(h, purpose: "sign", reason: "hash-not-authorized", key: first.id)
             await expectRefusal(.invalidSAD) {
                 try await h.core.sign(
                     keyID: first.id, owner: owner, sad: activation.sad, hashes: hashes + randomHashes(1))
             }
-            try expectJournaled(h, .signRefused, owner: owner, reason: "hash-not-authorized", key: first.id)
+            try await expectCounted(h, purpose: "sign", reason: "hash-not-authorized", key: first.id)
 
             // None of that spent the hash.
             let signature = try await h.core.sign(keyID: first.id, owner: owner, sad: activation.sad, hashes: hashes)
@@ -225,7 +225,7 @@ import Testing
             await expectRefusal(.locked) {
                 try await h.core.sign(keyID: key.id, owner: owner, sad: activation.sad, hashes: earlier)
             }
-            try expectJournaled(h, .signRefused, owner: owner, reason: "key-locked", key: key.id)
+            try await expectCounted(h, purpose: "sign", reason: "key-locked", key: key.id)
             await expectRefusal(.locked) {
                 try await h.core.destroyKey(
                     keyID: key.id, owner: owner, factors: h.factors(owner: owner, password: password))
@@ -285,7 +285,7 @@ import Testing
             await expectRefusal(.invalidBiometric) {
                 try await h.core.authorize(keyID: key.id, owner: owner, hashes: randomHashes(1), factors: factors)
             }
-            try expectJournaled(h, .authFail, owner: owner, reason: expectedReason, key: key.id)
+            try await expectCounted(h, purpose: "sign", reason: expectedReason, key: key.id)
             #expect(try h.core.key(key.id).failedAttempts == 0)
         }
     }
@@ -311,7 +311,7 @@ import Testing
             await expectRefusal(.invalidChallenge) {
                 try await h.core.authorize(keyID: key.id, owner: owner, hashes: randomHashes(1), factors: factors)
             }
-            try expectJournaled(h, .authFail, owner: owner, reason: "challenge", key: key.id)
+            try await expectCounted(h, purpose: "sign", reason: "challenge", key: key.id)
 
             // Expired after 120 s (the assertion is re-made fresh, so only the challenge is old).
             var old = try h.factors(owner: owner, password: password)
@@ -321,7 +321,7 @@ import Testing
             await expectRefusal(.invalidChallenge) {
                 try await h.core.authorize(keyID: key.id, owner: owner, hashes: randomHashes(1), factors: old)
             }
-            try expectJournaled(h, .authFail, owner: owner, reason: "challenge", key: key.id)
+            try await expectCounted(h, purpose: "sign", reason: "challenge", key: key.id)
 
             // Issued to another owner.
             var foreign = try h.factors(owner: owner, password: password)
@@ -361,7 +361,7 @@ import Testing
         try await Harness.with { h in
             let key = try await h.createKey(owner: owner, password: password)
             let missing = String(repeating: "0", count: 32)
-            try await h.core.recordConsent(owner: stranger, termsHash: Harness.terms)
+            try await h.consent(owner: stranger)
             await expectRefusal(.notFound) {
                 try await h.core.authorize(
                     keyID: missing, owner: owner, hashes: randomHashes(1),
@@ -445,7 +445,7 @@ import Testing
             await expectRefusal(.forbidden) {
                 try await h.core.sign(keyID: key.id, owner: owner, sad: activation.sad, hashes: hashes)
             }
-            try expectJournaled(h, .signRefused, owner: owner, reason: "key-compromised", key: key.id)
+            try await expectCounted(h, purpose: "sign", reason: "key-compromised", key: key.id)
             await expectRefusal(.forbidden) { try await h.authorize(key, password: password, hashes: randomHashes(1)) }
             try expectJournaled(h, .authFail, owner: owner, reason: "key-compromised", key: key.id)
             await expectRefusal(.invalidRequest) {

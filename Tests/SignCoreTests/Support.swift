@@ -102,8 +102,17 @@ struct Harness {
             totp: totp)
     }
 
+    /// The owner's consent, with a challenge and the owner's biometric assertion for it.
+    func consent(owner: String) async throws {
+        let challenge = try core.challenge(owner: owner).bytes
+        try await core.recordConsent(
+            owner: owner, termsHash: Self.terms, challenge: challenge,
+            biometric: try SignCoreClient.biometricAssertion(
+                owner: owner, challenge: challenge, time: clock.now(), serviceKey: biometricKey))
+    }
+
     func createKey(owner: String, password: String, consent: Bool = true) async throws -> KeyInfo {
-        if consent { try await core.recordConsent(owner: owner, termsHash: Self.terms) }
+        if consent { try await self.consent(owner: owner) }
         return try await core.createKey(owner: owner, factors: factors(owner: owner, password: password))
     }
 
@@ -171,6 +180,22 @@ func expectJournaled(
     #expect(entry.owner == owner, sourceLocation: sourceLocation)
     #expect(entry.record[field: "reason"] == .string(reason), sourceLocation: sourceLocation)
     if let key { #expect(entry.record[field: "key"] == .string(key), sourceLocation: sourceLocation) }
+}
+
+/// Checks a refusal that came before any biometric: once the counts are journaled, the last
+/// entry is the node's `request.refused` (not the owner's) with this key, purpose, reason and count.
+func expectCounted(
+    _ harness: Harness, purpose: String, reason: String, key: String?, count: Int = 1,
+    sourceLocation: SourceLocation = #_sourceLocation
+) async throws {
+    try await harness.core.flushRefusals(all: true)
+    let entry = try harness.lastEntry()
+    #expect(entry.event == .requestRefused, sourceLocation: sourceLocation)
+    #expect(entry.owner == "operator", sourceLocation: sourceLocation)
+    #expect(entry.record[field: "purpose"] == .string(purpose), sourceLocation: sourceLocation)
+    #expect(entry.record[field: "reason"] == .string(reason), sourceLocation: sourceLocation)
+    #expect(entry.record[field: "key"] == key.map { .string($0) }, sourceLocation: sourceLocation)
+    #expect(entry.record[field: "count"] == .integer(Int64(count)), sourceLocation: sourceLocation)
 }
 
 // MARK: an independent unwrap, from the documented construction (docs/hsm.md)

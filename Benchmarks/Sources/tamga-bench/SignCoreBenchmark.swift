@@ -240,7 +240,9 @@ struct HSM: Sendable {
             for i in 0..<count {
                 group.addTask {
                     let owner = "880101\(100_000 + i)"
-                    try await core.recordConsent(owner: owner, termsHash: Self.terms)
+                    let live = try factors(owner: owner)
+                    try await core.recordConsent(
+                        owner: owner, termsHash: Self.terms, challenge: live.challenge, biometric: live.biometric)
                     return (i, try await core.createKey(owner: owner, factors: factors(owner: owner)))
                 }
             }
