@@ -49,7 +49,8 @@ public struct LedgerService: Service {
 public enum NodeServices {
     /// The public application (read-only API and explorer pages) on `host:port`.
     public static func publicApplication(
-        log: any PublicLogReader, witnesses: WitnessClient? = nil, host: String, port: Int, logger: Logger,
+        log: any PublicLogReader, witnesses: WitnessClient? = nil, host: String, port: Int,
+        limits: ListenerLimits = ListenerLimits(), logger: Logger,
         onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
     ) throws -> some ApplicationProtocol {
         var statuses: (@Sendable () -> [PublicAPI.WitnessStatus])?
@@ -66,7 +67,8 @@ public enum NodeServices {
         let router = api.buildRouter()
         addExplorerRoutes(to: router, api: api)
         return Application(
-            router: router, configuration: .init(address: .hostname(host, port: port), serverName: "tamga"),
+            router: router, server: http1(limits),
+            configuration: .init(address: .hostname(host, port: port), serverName: "tamga"),
             onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? port) },
             logger: logger)
     }
@@ -77,11 +79,11 @@ public enum NodeServices {
         api: ServiceAPI, configuration: NodeConfiguration, logger: Logger,
         onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
     ) throws -> some ApplicationProtocol {
-        var server: HTTPServerBuilder = .http1()
+        var server = http1(configuration.listenerLimits)
         if let certificate = configuration.serviceTLSCertificate, let key = configuration.serviceTLSKey {
             do {
                 server = try .tls(
-                    .http1(),
+                    http1(configuration.listenerLimits),
                     tlsConfiguration: .makeServerConfiguration(
                         certificateChain: NIOSSLCertificate.fromPEMFile(certificate).map { .certificate($0) },
                         privateKey: .privateKey(NIOSSLPrivateKey(file: key, format: .pem))))
@@ -95,6 +97,28 @@ public enum NodeServices {
                 address: .hostname(configuration.serviceHost, port: configuration.servicePort), serverName: "tamga"),
             onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? configuration.servicePort) },
             logger: logger)
+    }
+
+    /// Raises this process's open-file limit towards its hard limit so that both listeners can
+    /// hold `maxConnections` each beside the store's files; returns the limit now in force and
+    /// whether it is enough.
+    public static func raiseFileLimit(for configuration: NodeConfiguration) -> (limit: Int, enough: Bool) {
+        let needed = 2 * configuration.maxConnections + 256
+        var limit = rlimit()
+        guard getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0 else { return (0, false) }
+        if limit.rlim_cur < rlim_t(needed), limit.rlim_cur < limit.rlim_max {
+            var raised = limit
+            raised.rlim_cur = min(limit.rlim_max, rlim_t(needed))
+            if setrlimit(Int32(RLIMIT_NOFILE.rawValue), &raised) == 0 { limit = raised }
+        }
+        let current = Int(clamping: limit.rlim_cur)
+        return (current, current >= needed)
+    }
+
+    /// HTTP/1.1 with a listener's limits: one connection table per listener, a guard per connection.
+    static func http1(_ limits: ListenerLimits) -> HTTPServerBuilder {
+        let table = ConnectionTable(limit: limits.maxConnections)
+        return .http1(configuration: .init(additionalChannelHandlers: [limits.handler(table)]))
     }
 
     /// The embedded HSM and the service API over it, or nil when the configuration names no
@@ -117,6 +141,8 @@ public enum NodeServices {
         policy.operatorID = configuration.operatorID
         let signCore = try SignCore(journal: ledger, backend: hsm, configuration: policy)
         var settings = ServiceAPI.Configuration(operatorID: configuration.operatorID)
+        settings.addressPrefixV4 = configuration.addressPrefixV4
+        settings.addressPrefixV6 = configuration.addressPrefixV6
         settings.operatorTokenSHA256 = configuration.operatorTokenSHA256.flatMap { bytes(hex: $0) }
         settings.devBiometricKey = devBiometricKey
         return ServiceAPI(journal: ledger, signCore: signCore, configuration: settings)
@@ -146,10 +172,12 @@ public enum NodeServices {
     /// The whole node as one service group, shut down gracefully on SIGTERM and SIGINT. Without
     /// `service` (no biometric service configured) only the public listener runs; with a
     /// witness policy the witness client runs too, and `extra` services (dev witnesses) first.
-    /// `onPublicServerRunning` gets the public listener's port once it listens (port 0 picks one).
+    /// `onListening` gets each listener's name (`public`, `service`) and port once it listens
+    /// (port 0 picks one).
     public static func serviceGroup(
         ledger: Ledger, configuration: NodeConfiguration, service: ServiceAPI? = nil, policy: WitnessPolicy? = nil,
-        extra: [any Service] = [], logger: Logger, onPublicServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
+        extra: [any Service] = [], logger: Logger,
+        onListening: @escaping @Sendable (_ listener: String, _ port: Int) async -> Void = { _, _ in }
     ) throws -> ServiceGroup {
         let witnesses = policy.map {
             WitnessClient(
@@ -162,13 +190,17 @@ public enum NodeServices {
             .init(
                 service: try publicApplication(
                     log: ledger, witnesses: witnesses, host: configuration.publicHost, port: configuration.publicPort,
-                    logger: logger, onServerRunning: onPublicServerRunning)),
+                    limits: configuration.listenerLimits, logger: logger, onServerRunning: { await onListening("public", $0) })),
         ]
         if let witnesses { services.append(.init(service: witnesses)) }
         if let service {
             // After the ledger, so it stops (and journals the last counts) before the ledger does.
             services.append(.init(service: RefusalFlusher(api: service, logger: logger)))
-            services.append(.init(service: try serviceApplication(api: service, configuration: configuration, logger: logger)))
+            services.append(
+                .init(
+                    service: try serviceApplication(
+                        api: service, configuration: configuration, logger: logger,
+                        onServerRunning: { await onListening("service", $0) })))
         }
         return ServiceGroup(
             configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))

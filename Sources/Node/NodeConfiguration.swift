@@ -1,5 +1,6 @@
 import Codecs
 import Foundation
+import NIOCore
 
 /// The node's configuration file (JSON). Every field has a default; see docs/configuration.md.
 public struct NodeConfiguration: Codable, Sendable, Equatable {
@@ -30,12 +31,33 @@ public struct NodeConfiguration: Codable, Sendable, Equatable {
     public var witnessPolicy: String?
     /// The least time between two submission rounds to the witnesses, in seconds.
     public var witnessInterval: Double = 1
+    /// Per listener (public and service): open connections at most, and how long a client may
+    /// take, in seconds, to send a request head after connecting (`headerTimeout`), a body
+    /// (`bodyTimeout`), and the next head after a response (`idleTimeout`). See `ListenerLimits`.
+    public var maxConnections = ListenerLimits().maxConnections
+    public var headerTimeout: Double = 10
+    public var bodyTimeout: Double = 30
+    public var idleTimeout: Double = 60
+    /// How many leading address bits name a client's network for the service API's rate limits.
+    public var addressPrefixV4 = 24
+    public var addressPrefixV6 = 64
 
     public init() {}
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case data, publicHost, publicPort, serviceHost, servicePort, serviceTLSCertificate, serviceTLSKey
         case biometricServiceKey, requireTOTP, operatorTokenSHA256, operatorID, witnessPolicy, witnessInterval
+        case maxConnections, headerTimeout, bodyTimeout, idleTimeout, addressPrefixV4, addressPrefixV6
+    }
+
+    /// The listeners' limits, from the settings above.
+    public var listenerLimits: ListenerLimits {
+        var limits = ListenerLimits()
+        limits.maxConnections = maxConnections
+        limits.headerTimeout = .milliseconds(Int64(headerTimeout * 1000))
+        limits.bodyTimeout = .milliseconds(Int64(bodyTimeout * 1000))
+        limits.idleTimeout = .milliseconds(Int64(idleTimeout * 1000))
+        return limits
     }
 
     public init(from decoder: any Decoder) throws {
@@ -54,6 +76,12 @@ public struct NodeConfiguration: Codable, Sendable, Equatable {
         operatorID = try c.decodeIfPresent(String.self, forKey: .operatorID) ?? d.operatorID
         witnessPolicy = try c.decodeIfPresent(String.self, forKey: .witnessPolicy)
         witnessInterval = try c.decodeIfPresent(Double.self, forKey: .witnessInterval) ?? d.witnessInterval
+        maxConnections = try c.decodeIfPresent(Int.self, forKey: .maxConnections) ?? d.maxConnections
+        headerTimeout = try c.decodeIfPresent(Double.self, forKey: .headerTimeout) ?? d.headerTimeout
+        bodyTimeout = try c.decodeIfPresent(Double.self, forKey: .bodyTimeout) ?? d.bodyTimeout
+        idleTimeout = try c.decodeIfPresent(Double.self, forKey: .idleTimeout) ?? d.idleTimeout
+        addressPrefixV4 = try c.decodeIfPresent(Int.self, forKey: .addressPrefixV4) ?? d.addressPrefixV4
+        addressPrefixV6 = try c.decodeIfPresent(Int.self, forKey: .addressPrefixV6) ?? d.addressPrefixV6
     }
 
     /// Reads a configuration file; unknown keys are refused so a typo is not silently ignored.
@@ -94,6 +122,18 @@ public struct NodeConfiguration: Codable, Sendable, Equatable {
         }
         guard witnessInterval.isFinite, (0.05...3600).contains(witnessInterval) else {
             throw NodeError("\(source): witnessInterval is in seconds, from 0.05 to 3600, not \(witnessInterval)")
+        }
+        guard (1...100_000).contains(maxConnections) else {
+            throw NodeError("\(source): maxConnections is per listener, from 1 to 100000, not \(maxConnections)")
+        }
+        for (key, value) in [("headerTimeout", headerTimeout), ("bodyTimeout", bodyTimeout), ("idleTimeout", idleTimeout)] {
+            guard value.isFinite, (0.1...3600).contains(value) else {
+                throw NodeError("\(source): \(key) is in seconds, from 0.1 to 3600, not \(value)")
+            }
+        }
+        guard (8...32).contains(addressPrefixV4), (16...128).contains(addressPrefixV6) else {
+            throw NodeError(
+                "\(source): addressPrefixV4 is 8 to 32 bits and addressPrefixV6 16 to 128, not \(addressPrefixV4) and \(addressPrefixV6)")
         }
     }
 

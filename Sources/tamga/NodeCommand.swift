@@ -98,8 +98,22 @@ struct NodeCommand: AsyncParsableCommand {
             print("  dev witnesses            http://127.0.0.1:\(settings.publicPort + 11)...\(settings.publicPort + 13), 2 of 3 cosign")
         }
         let policy = try NodeServices.witnessPolicy(settings, ledger: ledger)
+        let files = NodeServices.raiseFileLimit(for: settings)
+        if !files.enough {
+            logger.warning(
+                "the open-file limit is low for maxConnections: a flood of connections could exhaust it",
+                metadata: [
+                    "limit": "\(files.limit)", "maxConnections": "\(settings.maxConnections)",
+                    "fix": "raise LimitNOFILE (systemd) or ulimit -n, or lower maxConnections",
+                ])
+        }
+        let hosts = ["public": settings.publicHost, "service": settings.serviceHost]
         try await NodeServices.serviceGroup(
-            ledger: ledger, configuration: settings, service: service, policy: policy, extra: extra, logger: logger
+            ledger: ledger, configuration: settings, service: service, policy: policy, extra: extra, logger: logger,
+            onListening: { listener, port in
+                print("tamga node: \(listener) API listening on \(hosts[listener] ?? ""):\(port)")
+                fflush(nil)  // a test or a supervisor reads the line at once
+            }
         ).run()
     }
 

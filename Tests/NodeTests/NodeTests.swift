@@ -108,6 +108,15 @@ import X509
         #expect { try configuration.validate() } throws: { "\($0)".contains("serviceTLSKey") }
         configuration.serviceTLSKey = "/etc/tamga/key.pem"
         try configuration.validate()
+        for (key, change) in [
+            ("maxConnections", { (c: inout NodeConfiguration) in c.maxConnections = 0 }),
+            ("headerTimeout", { $0.headerTimeout = 0 }), ("bodyTimeout", { $0.bodyTimeout = .infinity }),
+            ("idleTimeout", { $0.idleTimeout = 7200 }), ("addressPrefixV4", { $0.addressPrefixV4 = 33 }),
+        ] {
+            var bad = configuration
+            change(&bad)
+            #expect { try bad.validate() } throws: { "\($0)".contains(key) }
+        }
     }
 }
 

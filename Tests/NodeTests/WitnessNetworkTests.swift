@@ -146,7 +146,7 @@ final class Network: @unchecked Sendable {  // the witnesses are replaced only b
         let ports = AsyncStream<Int>.makeStream()
         let group = try NodeServices.serviceGroup(
             ledger: ledger, configuration: configuration, policy: policy, logger: logger,
-            onPublicServerRunning: { ports.continuation.yield($0) })
+            onListening: { listener, port in if listener == "public" { ports.continuation.yield(port) } })
         let node = Task { try await group.run() }
         var iterator = ports.stream.makeAsyncIterator()
         guard let port = await iterator.next() else { throw MissingTool(description: "the node's public listener did not start") }

@@ -15,40 +15,10 @@ public struct WitnessProcess {
     /// logs listed in the file `logs`, on `port` (a restart) or on one the system picks, and
     /// returns once it says where it listens (so a test never talks to another test's server).
     public static func start(data: String, logs: String, port: Int = 0) throws -> WitnessProcess {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: try builtExecutable("tamga"))
-        process.arguments = ["witness", "run", "--data", data, "--logs", logs, "--listen", "127.0.0.1:\(port)", "--log-level", "error"]
-        let out = Pipe()
-        process.standardOutput = out
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        // Read until the "listening on <url>" line, for at most 20 s.
-        let reader = out.fileHandleForReading
-        let found = DispatchSemaphore(value: 0)
-        final class Line: @unchecked Sendable { var url: String? }  // written before `found` signals
-        let line = Line()
-        DispatchQueue.global().async {
-            var text = ""
-            var signalled = false
-            // Then on to the end, so that the witness never blocks on a full pipe.
-            while true {
-                let chunk = reader.availableData
-                if chunk.isEmpty { break }
-                guard !signalled else { continue }
-                text += String(decoding: chunk, as: UTF8.self)
-                if let range = text.range(of: "listening on "), let end = text[range.upperBound...].firstIndex(of: "\n") {
-                    line.url = String(text[range.upperBound..<end])
-                    signalled = true
-                    found.signal()
-                }
-            }
-            if !signalled { found.signal() }
-        }
-        guard found.wait(timeout: .now() + 20) == .success, let url = line.url else {
-            Foundation.kill(process.processIdentifier, SIGKILL)
-            process.waitUntilExit()
-            throw MissingTool(description: "tamga witness run --data \(data) did not start listening on port \(port)")
-        }
+        let (process, lines) = try startListening(
+            ["witness", "run", "--data", data, "--logs", logs, "--listen", "127.0.0.1:\(port)", "--log-level", "error"],
+            lines: 1)
+        let url = lines[0]
         return WitnessProcess(process: process, url: url)
     }
 
@@ -57,6 +27,78 @@ public struct WitnessProcess {
         Foundation.kill(process.processIdentifier, signal)
         process.waitUntilExit()
     }
+}
+
+/// A `tamga node` process (`arguments` after `node`), started once both listeners say where
+/// they listen; `prefix` runs before it in bash (a `ulimit`).
+public struct NodeProcess: @unchecked Sendable {  // Process: only its pid and wait are used across threads
+    public let process: Process
+    /// `127.0.0.1:<port>` of the public and the service listener.
+    public let publicAddress: String
+    public let serviceAddress: String
+
+    public static func start(_ arguments: [String], prefix: String = "") throws -> NodeProcess {
+        let quoted = (["exec", try builtExecutable("tamga"), "node"] + arguments).map { "'\($0)'" }.joined(separator: " ")
+        let (process, lines) = try startListening(
+            ["-c", prefix.isEmpty ? quoted : prefix + " && " + quoted], lines: 2, executable: "/bin/bash")
+        func address(_ listener: String) -> String {
+            lines.first { $0.hasPrefix(listener + " API") }.map { String($0.split(separator: " ").last ?? "") } ?? ""
+        }
+        return NodeProcess(process: process, publicAddress: address("public"), serviceAddress: address("service"))
+    }
+
+    public func stop(_ signal: Int32 = SIGTERM) {
+        Foundation.kill(process.processIdentifier, signal)
+        process.waitUntilExit()
+    }
+}
+
+/// Starts `executable` (`tamga` by default) and waits, at most 20 s, for `lines` lines that say
+/// "listening on <address>": the process and, per line, what follows "listening on " (for a
+/// node, the whole line after "tamga node: "). Standard output is read to the end after, so the
+/// process never blocks on a full pipe.
+private func startListening(_ arguments: [String], lines count: Int, executable: String? = nil) throws -> (
+    Process, [String]
+) {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: try executable ?? builtExecutable("tamga"))
+    process.arguments = arguments
+    let out = Pipe()
+    process.standardOutput = out
+    process.standardError = FileHandle.nullDevice
+    try process.run()
+    let reader = out.fileHandleForReading
+    let found = DispatchSemaphore(value: 0)
+    final class Lines: @unchecked Sendable { var all: [String] = [] }  // written before `found` signals
+    let lines = Lines()
+    DispatchQueue.global().async {
+        var text = ""
+        var signalled = false
+        while true {
+            let chunk = reader.availableData
+            if chunk.isEmpty { break }
+            guard !signalled else { continue }
+            text += String(decoding: chunk, as: UTF8.self)
+            let listening = text.split(separator: "\n", omittingEmptySubsequences: false).dropLast()
+                .filter { $0.contains("listening on ") }
+            if listening.count >= count {
+                lines.all = listening.map { line in
+                    line.hasPrefix("tamga node: ")
+                        ? String(line.dropFirst("tamga node: ".count))
+                        : String(line[line.range(of: "listening on ")!.upperBound...])
+                }
+                signalled = true
+                found.signal()
+            }
+        }
+        if !signalled { found.signal() }
+    }
+    guard found.wait(timeout: .now() + 20) == .success, lines.all.count >= count else {
+        Foundation.kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+        throw MissingTool(description: "\(executable ?? "tamga") \(arguments.joined(separator: " ")) did not start listening")
+    }
+    return (process, lines.all)
 }
 
 /// POSTs `body` to `url` with curl (an independent HTTP client, 5 s at most); the status and
