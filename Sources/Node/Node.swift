@@ -139,6 +139,7 @@ public enum NodeServices {
         var policy = SignCore.Configuration(biometricServiceKey: serviceKey)
         policy.requireTOTP = configuration.requireTOTP
         policy.operatorID = configuration.operatorID
+        policy.argon2 = .init(iterations: UInt64(configuration.argon2Passes), memoryBytes: configuration.argon2MemoryMiB << 20)
         let signCore = try SignCore(journal: ledger, backend: hsm, configuration: policy)
         var settings = ServiceAPI.Configuration(operatorID: configuration.operatorID)
         settings.addressPrefixV4 = configuration.addressPrefixV4

@@ -41,6 +41,10 @@ public struct NodeConfiguration: Codable, Sendable, Equatable {
     /// How many leading address bits name a client's network for the service API's rate limits.
     public var addressPrefixV4 = 24
     public var addressPrefixV6 = 64
+    /// The Argon2id cost of new key wraps: memory in MiB and passes, never below OWASP's minimum
+    /// (19 MiB, 2 passes). Keys wrapped at less are re-wrapped at this cost on their next use.
+    public var argon2MemoryMiB = 19
+    public var argon2Passes = 2
 
     public init() {}
 
@@ -48,6 +52,7 @@ public struct NodeConfiguration: Codable, Sendable, Equatable {
         case data, publicHost, publicPort, serviceHost, servicePort, serviceTLSCertificate, serviceTLSKey
         case biometricServiceKey, requireTOTP, operatorTokenSHA256, operatorID, witnessPolicy, witnessInterval
         case maxConnections, headerTimeout, bodyTimeout, idleTimeout, addressPrefixV4, addressPrefixV6
+        case argon2MemoryMiB, argon2Passes
     }
 
     /// The listeners' limits, from the settings above.
@@ -82,6 +87,8 @@ public struct NodeConfiguration: Codable, Sendable, Equatable {
         idleTimeout = try c.decodeIfPresent(Double.self, forKey: .idleTimeout) ?? d.idleTimeout
         addressPrefixV4 = try c.decodeIfPresent(Int.self, forKey: .addressPrefixV4) ?? d.addressPrefixV4
         addressPrefixV6 = try c.decodeIfPresent(Int.self, forKey: .addressPrefixV6) ?? d.addressPrefixV6
+        argon2MemoryMiB = try c.decodeIfPresent(Int.self, forKey: .argon2MemoryMiB) ?? d.argon2MemoryMiB
+        argon2Passes = try c.decodeIfPresent(Int.self, forKey: .argon2Passes) ?? d.argon2Passes
     }
 
     /// Reads a configuration file; unknown keys are refused so a typo is not silently ignored.
@@ -130,6 +137,11 @@ public struct NodeConfiguration: Codable, Sendable, Equatable {
             guard value.isFinite, (0.1...3600).contains(value) else {
                 throw NodeError("\(source): \(key) is in seconds, from 0.1 to 3600, not \(value)")
             }
+        }
+        guard (19...4096).contains(argon2MemoryMiB), (2...64).contains(argon2Passes) else {
+            throw NodeError(
+                "\(source): argon2MemoryMiB is 19 to 4096 and argon2Passes 2 to 64 (OWASP's minimum is 19 MiB and 2 passes), "
+                    + "not \(argon2MemoryMiB) and \(argon2Passes)")
         }
         guard (8...32).contains(addressPrefixV4), (16...128).contains(addressPrefixV6) else {
             throw NodeError(

@@ -68,13 +68,8 @@ extension SignCore {
         case .refused(let reason, let error): throw await refuse(reason, error)
         case .opened(let opened): password = opened
         }
-        guard password.range.count >= configuration.minimumPasswordLength else {
-            throw await refuse(
-                "weak-password",
-                SignCoreError(
-                    .invalidRequest,
-                    "the new password is shorter than \(configuration.minimumPasswordLength) bytes; choose a longer one"
-                ))
+        if let weakness = weakness(of: password, owner: owner) {
+            throw await refuse("weak-password", SignCoreError(.invalidRequest, "the new password \(weakness); choose another"))
         }
 
         let keyID = hex(Sodium.randomBytes(16))
@@ -183,6 +178,24 @@ extension SignCore {
         try await journal(
             .authOK(key: keyID, purpose: purpose.rawValue, factors: factorNames), owner: owner, records: [try put(record)])
         return Authenticated(record: record, kek: kek)
+    }
+
+    /// Why a new password is refused, or nil: shorter than the minimum, one of the most common
+    /// passwords (`CommonPasswords`), or holding the owner's identifier. Read in place, in
+    /// locked memory.
+    func weakness(of password: SecretSlice, owner: String) -> String? {
+        guard password.range.count >= configuration.minimumPasswordLength else {
+            return "is shorter than \(configuration.minimumPasswordLength) bytes"
+        }
+        if CommonPasswords.contains(password) { return "is one of the most common passwords" }
+        let identifier = Array(owner.utf8)
+        let holdsOwner = password.withBytes { bytes in
+            identifier.count >= 4 && bytes.count >= identifier.count
+                && (0...(bytes.count - identifier.count)).contains { start in
+                    identifier.indices.allSatisfy { bytes[start + $0] == identifier[$0] }
+                }
+        }
+        return holdsOwner ? "contains the owner's identifier" : nil
     }
 
     /// Re-wraps a key at a higher Argon2id cost (new salt) while its password is at hand: how

@@ -179,9 +179,9 @@ import Testing
             let results = try await withThrowingTaskGroup(of: (KeyInfo, [[UInt8]], [[UInt8]]).self) { group in
                 for owner in owners {
                     group.addTask {
-                        let key = try await h.createKey(owner: owner, password: "password of \(owner)")
+                        let key = try await h.createKey(owner: owner, password: "parallel password \(owner.suffix(2))")
                         let hashes = randomHashes(10)
-                        let activation = try await h.authorize(key, password: "password of \(owner)", hashes: hashes)
+                        let activation = try await h.authorize(key, password: "parallel password \(owner.suffix(2))", hashes: hashes)
                         let signatures = try await h.core.sign(
                             keyID: key.id, owner: owner, sad: activation.sad, hashes: hashes)
                         return (key, hashes, signatures)
