@@ -42,4 +42,7 @@ public protocol HSMJournal: Sendable {
     func record(_ name: String) throws -> [UInt8]?
     /// Every record whose name starts with `prefix`, in name order.
     func records(prefix: String) throws -> [(name: String, value: [UInt8])]
+    /// Removes the earlier values of a record from storage (files, logs), so that what a
+    /// destroy overwrote cannot be read back from the disk.
+    func eraseHistory(ofRecord name: String) async throws
 }

@@ -180,6 +180,11 @@ public final class JournalStore: Sendable {
     /// A record kept by another module (`x/<name>`), e.g. the HSM's wrapped keys.
     public func record(_ name: String) throws -> [UInt8]? { try get(Layout.record(name)) }
 
+    /// Compacts the store over one record, so that its overwritten values leave every file.
+    public func compactRecord(_ name: String) {
+        db.compact(from: Layout.record(name), to: Layout.record(name))
+    }
+
     /// Every record whose name starts with `prefix`, in order.
     public func records(prefix: String) throws -> [(name: String, value: [UInt8])] {
         let start = Layout.record(prefix)

@@ -1,4 +1,5 @@
 public import HSMBoundary
+import Dispatch
 import Journal
 public import LedgerFormats
 public import MerkleLog
@@ -103,4 +104,16 @@ extension Ledger: HSMJournal {
     public func record(_ name: String) throws -> [UInt8]? { try store.record(name) }
 
     public func records(prefix: String) throws -> [(name: String, value: [UInt8])] { try store.records(prefix: prefix) }
+
+    /// Compacts the store over the record (LevelDB rewrites its log and the table files that
+    /// hold it), off the cooperative pool: the old values leave every file of the store.
+    public func eraseHistory(ofRecord name: String) async throws {
+        let store = self.store
+        await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
+            DispatchQueue.global().async {
+                store.compactRecord(name)
+                done.resume()
+            }
+        }
+    }
 }

@@ -13,8 +13,9 @@ public enum JournalEvent: Hashable, Sendable {
     /// One signature (R14): `document` is the 32-byte hash that was signed (the SHA-256 of the
     /// document), written as `doc` in lowercase hex.
     case keyUse(key: String, document: [UInt8], algorithm: String)
-    /// A key destroyed by its owner (R14).
-    case keyDestroy(key: String)
+    /// A key destroyed (R14): by its owner, or erased by the operator (`operatorID`, with a
+    /// `reason`), e.g. a locked or compromised key the owner can no longer destroy.
+    case keyDestroy(key: String, operatorID: String? = nil, reason: String? = nil)
     /// A key locked after `failures` failed checks in a row.
     case keyLock(key: String, failures: Int)
     /// A key marked compromised by the operator (R13), with the published measures.
@@ -74,7 +75,7 @@ public enum JournalEvent: Hashable, Sendable {
     /// The key the event is about, if any.
     public var key: String? {
         switch self {
-        case .keyCreate(let key, _, _), .keyUse(let key, _, _), .keyDestroy(let key), .keyLock(let key, _),
+        case .keyCreate(let key, _, _), .keyUse(let key, _, _), .keyDestroy(let key, _, _), .keyLock(let key, _),
             .keyCompromise(let key, _, _, _), .authOK(let key, _, _), .certAttach(let key, _, _, _),
             .totpEnrol(let key, _, _), .cabinetOpen(let key):
             key
@@ -92,7 +93,9 @@ public enum JournalEvent: Hashable, Sendable {
             return [("key", text(key)), ("alg", text(algorithm)), ("fingerprint", text(fingerprint))]
         case .keyUse(let key, let document, let algorithm):
             return [("key", text(key)), ("doc", text(hex(document))), ("alg", text(algorithm))]
-        case .keyDestroy(let key), .cabinetOpen(let key):
+        case .keyDestroy(let key, let operatorID, let reason):
+            return [("key", text(key)), ("operator", text(operatorID)), ("reason", text(reason))]
+        case .cabinetOpen(let key):
             return [("key", text(key))]
         case .keyLock(let key, let failures):
             return [("key", text(key)), ("failures", number(failures))]
@@ -163,7 +166,8 @@ public enum JournalEvent: Hashable, Sendable {
             self = .keyUse(key: key, document: document, algorithm: algorithm)
         case .keyDestroy:
             guard let key = text("key") else { return nil }
-            self = .keyDestroy(key: key)
+            guard let operatorID = optional("operator", text), let reason = optional("reason", text) else { return nil }
+            self = .keyDestroy(key: key, operatorID: operatorID, reason: reason)
         case .keyLock:
             guard let key = text("key"), let failures = number("failures") else { return nil }
             self = .keyLock(key: key, failures: failures)

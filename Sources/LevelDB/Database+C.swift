@@ -113,6 +113,19 @@ public final class Database: @unchecked Sendable {
         try write(batch, sync: sync)
     }
 
+    /// Compacts the keys from `first` to `last` (inclusive) down through every level, after
+    /// writing the memtable out: overwritten and deleted versions in that range leave the
+    /// table files and the log (unless a snapshot still sees them).
+    public func compact(from first: some LevelDBBytes, to last: some LevelDBBytes) {
+        first.withKeyBytes { start in
+            last.withKeyBytes { limit in
+                leveldb_compact_range(
+                    db, start.baseAddress?.assumingMemoryBound(to: CChar.self), start.count,
+                    limit.baseAddress?.assumingMemoryBound(to: CChar.self), limit.count)
+            }
+        }
+    }
+
     /// A new iterator over a consistent view of the database (at `snapshot`, or now).
     public func makeIterator(snapshot: Snapshot? = nil) -> Iterator {
         let ro = allocated(leveldb_readoptions_create())

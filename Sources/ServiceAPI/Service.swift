@@ -409,6 +409,20 @@ final class Service: Sendable {
             ]))
     }
 
+    struct EraseBody: Decodable {
+        var reason: String
+    }
+
+    /// Erases a key its owner cannot destroy (locked, compromised): journaled with the reason.
+    func erase(_ request: Request, _ context: ServiceRequestContext) async throws -> Response {
+        try checkOperator(request)
+        let keyID = context.parameters.get("keyID") ?? ""
+        context.note.key = keyID
+        let body = try await Body.decode(EraseBody.self, request)
+        let key = try await core.eraseKey(keyID: keyID, operator: configuration.operatorID, reason: body.reason)
+        return Self.json(try keyJSON(key, created: true))
+    }
+
     func attachCertificate(_ request: Request, _ context: ServiceRequestContext) async throws -> Response {
         try checkOperator(request)
         let keyID = context.parameters.get("keyID") ?? ""

@@ -108,6 +108,9 @@ public struct ServiceAPI: Sendable {
         router.route("/operator/v1/keys/:keyID/compromise", .post) { request, context in
             try await service.compromise(request, context)
         }
+        router.route("/operator/v1/keys/:keyID/erase", .post) { request, context in
+            try await service.erase(request, context)
+        }
         router.route("/operator/v1/keys/:keyID/certificate", .post) { request, context in
             try await service.attachCertificate(request, context)
         }

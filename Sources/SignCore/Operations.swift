@@ -120,18 +120,53 @@ extension SignCore {
 
     /// Destroys a key (R14) after the same factors as a use: the wrapped seed, verifier and TOTP
     /// secret are erased from its record (the public part stays for the cabinet and retention),
-    /// its SADs are revoked, and every later use fails.
+    /// its SADs are revoked, every later use fails, and the record's earlier values are erased
+    /// from the store's files (`eraseHistory`).
     public func destroyKey(keyID: String, owner: String, factors: Factors) async throws {
         try checkOwner(owner)
         try checkKeyID(keyID)
         try await keyLocks.withLock(keyID) {
-            var record = try await authenticate(keyID: keyID, owner: owner, factors: factors, purpose: .destroy).record
-            revokeActivations(keyID: keyID)
-            record.state = .destroyed
-            record.wrapping = nil
-            record.totp = nil
-            try await journal(.keyDestroy(key: keyID), owner: owner, records: [try put(record)])
+            let record = try await authenticate(keyID: keyID, owner: owner, factors: factors, purpose: .destroy).record
+            try await destroy(record, .keyDestroy(key: keyID))
         }
+    }
+
+    /// The operator erases a key its owner cannot destroy any more (locked, compromised) or
+    /// that the CA must remove: as `destroyKey` does, journaled as `key.destroy` with the
+    /// operator and the `reason`, which is kept in the journal (not public).
+    public func eraseKey(keyID: String, operator operatorID: String, reason: String) async throws -> KeyInfo {
+        try checkKeyID(keyID)
+        try checkOwner(operatorID)
+        guard !reason.isEmpty, reason.utf8.count <= CompromiseNotice.maxMeasuresBytes else {
+            throw SignCoreError(.invalidRequest, "give the reason in 1 to \(CompromiseNotice.maxMeasuresBytes) bytes")
+        }
+        return try await keyLocks.withLock(keyID) {
+            guard let record = try loadKey(keyID) else { throw SignCoreError(.notFound, "there is no key \(keyID)") }
+            guard record.state != .destroyed else {
+                throw SignCoreError(.invalidRequest, "key \(keyID) is destroyed already")
+            }
+            return try await destroy(record, .keyDestroy(key: keyID, operatorID: operatorID, reason: reason))
+        }
+    }
+
+    /// Empties a key's secrets from its record, journals `event` with it, and erases the
+    /// record's earlier values (which hold the wrapped seed) from the store's files.
+    @discardableResult
+    private func destroy(_ record: KeyRecord, _ event: JournalEvent) async throws -> KeyInfo {
+        var record = record
+        revokeActivations(keyID: record.id)
+        record.state = .destroyed
+        record.wrapping = nil
+        record.totp = nil
+        try await journal(event, owner: record.owner, records: [try put(record)])
+        do {
+            try await journal.eraseHistory(ofRecord: RecordName.key(record.id))
+        } catch {
+            throw SignCoreError(
+                .unavailable,
+                "key \(record.id) is destroyed, but its earlier values could not be erased from the store yet: \(error)")
+        }
+        return record.info
     }
 
     /// Enrols (or replaces) the key's TOTP secret after the key's factors (and the old TOTP, if

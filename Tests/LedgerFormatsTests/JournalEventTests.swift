@@ -14,6 +14,7 @@ import Testing
         .keyCreate(key: key, algorithm: "Ed25519", fingerprint: String(repeating: "1", count: 64)),
         .keyUse(key: key, document: hash, algorithm: "Ed25519"),
         .keyDestroy(key: key),
+        .keyDestroy(key: key, operatorID: "ca-operator", reason: "locked; the owner asked the CA"),
         .keyLock(key: key, failures: 5),
         .keyCompromise(key: key, fingerprint: "f", operatorID: "ca-operator", measures: "revoked"),
         .consent(terms: hash),

@@ -61,6 +61,7 @@ struct Reply {
 /// A ledger in a temp folder, SignCore with tiny Argon2id, the service on 127.0.0.1 port 0,
 /// and a client that plays the owner's app and the biometric service.
 struct Fixture {
+    let folder: DataFolder
     let ledger: Ledger
     let core: SignCore
     let clock: ManualClock
@@ -103,7 +104,7 @@ struct Fixture {
         try await app.test(.live) { client in
             try await body(
                 Fixture(
-                    ledger: ledger, core: core, clock: clock, biometricKey: biometricKey, client: client, logs: logs))
+                    folder: folder, ledger: ledger, core: core, clock: clock, biometricKey: biometricKey, client: client, logs: logs))
         }
     }
 

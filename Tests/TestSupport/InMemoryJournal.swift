@@ -55,6 +55,9 @@ public final class InMemoryJournal: HSMJournal {
         }
     }
 
+    /// Memory keeps no earlier values: nothing to erase.
+    public func eraseHistory(ofRecord name: String) async throws {}
+
     /// Every entry appended so far, in order.
     public var entries: [Entry] { state.withLock { $0.entries } }
 
