@@ -10,32 +10,72 @@ extension Ledger {
         public let genesisHash: [UInt8]
         public let verifierKey: String
         public let createdMasterKey: Bool
+        /// Whether a killed run's leftovers (`.init`) were removed first.
+        public let removedLeftovers: Bool
     }
 
     /// `tamga init`: a new chain in `folder`: the master key (unless the operator placed one
     /// there), the sealed log key, the genesis document and an empty store with its first
     /// signed checkpoint. Refuses a folder that already holds a store or a genesis. A
     /// `development` chain is marked so in its store (see `isDevelopmentChain`).
+    ///
+    /// Atomic: everything is made in `<folder>/.init`, then moved into place, the genesis last
+    /// (a folder with a genesis holds a whole chain). A `.init` left by a killed run is removed
+    /// first, with what that run had moved out of it (`Created.removedLeftovers`).
     public static func create(
         folder: DataFolder, origin: String, timeZone: String, startDate: LocalDate, development: Bool = false
     ) throws -> Created {
         let files = FileManager.default
         try files.createDirectory(atPath: folder.path, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        let staging = DataFolder(folder.path + "/.init")
+        let createdMarker = staging.path + "/.created-master-key"
+        let removedLeftovers = files.fileExists(atPath: staging.path)
+        if removedLeftovers {
+            // No genesis: the killed run never finished, and what it moved out is its own (it
+            // refused a folder that held any of it).
+            if !files.fileExists(atPath: folder.genesis) {
+                var leftovers = [folder.store, folder.logKey]
+                if files.fileExists(atPath: createdMarker) { leftovers.append(folder.masterKey) }
+                for path in leftovers where files.fileExists(atPath: path) { try files.removeItem(atPath: path) }
+            }
+            try files.removeItem(atPath: staging.path)
+        }
         for existing in [folder.genesis, folder.store, folder.logKey] where files.fileExists(atPath: existing) {
             throw LedgerError(.mismatch, "\(existing) already exists: \(folder.path) already holds a chain; choose an empty folder")
         }
-        return try secrets {
+        try files.createDirectory(atPath: staging.path, withIntermediateDirectories: false, attributes: [.posixPermissions: 0o700])
+        let created: Created = try secrets {
             let createdMasterKey = !files.fileExists(atPath: folder.masterKey)
-            let masterKey = try createdMasterKey ? MasterKey.create(at: folder.masterKey) : MasterKey.load(from: folder.masterKey)
-            let logKey = try SoftwareHSM(master: masterKey, logKeyPath: folder.logKey).createLogKey(origin: origin)
+            if createdMasterKey { try writeNewFile(createdMarker, []) }
+            let masterKey =
+                try createdMasterKey ? MasterKey.create(at: staging.masterKey) : MasterKey.load(from: folder.masterKey)
+            let logKey = try SoftwareHSM(master: masterKey, logKeyPath: staging.logKey).createLogKey(origin: origin)
             let genesis = try Genesis(origin: origin, verifierKey: logKey.verifier.verifierKey, timeZone: timeZone, startDate: startDate)
-            try writeNewFile(folder.genesis, genesis.canonicalBytes, mode: 0o644)
-            let store = try JournalStore.create(at: folder.store, genesis: genesis.canonicalBytes, development: development)
-            try initialize(store: store, signer: logKey)
+            try writeNewFile(staging.genesis, genesis.canonicalBytes, mode: 0o644)
+            try initialize(
+                store: try JournalStore.create(at: staging.store, genesis: genesis.canonicalBytes, development: development),
+                signer: logKey)  // the store closes when this returns
             return Created(
                 genesis: genesis, genesisHash: genesis.hash, verifierKey: logKey.verifier.verifierKey,
-                createdMasterKey: createdMasterKey)
+                createdMasterKey: createdMasterKey, removedLeftovers: removedLeftovers)
         }
+        var moves = [(staging.logKey, folder.logKey), (staging.store, folder.store), (staging.genesis, folder.genesis)]
+        if created.createdMasterKey { moves.insert((staging.masterKey, folder.masterKey), at: 0) }
+        for (from, to) in moves {
+            guard rename(from, to) == 0 else {
+                throw LedgerError(.storage, "cannot move \(from) to \(to): \(String(cString: strerror(errno))); run tamga init again")
+            }
+            try syncDirectory(folder.path)
+        }
+        try files.removeItem(atPath: staging.path)
+        return created
+    }
+
+    private static func syncDirectory(_ path: String) throws {
+        let fd = Glibc.open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard fd >= 0 else { throw LedgerError(.storage, "cannot open \(path): \(String(cString: strerror(errno)))") }
+        defer { close(fd) }
+        guard fsync(fd) == 0 else { throw LedgerError(.storage, "cannot sync \(path): \(String(cString: strerror(errno)))") }
     }
 
     /// Opens the chain in `folder` with the software HSM backend: loads the master key

@@ -43,7 +43,8 @@ struct Init: AsyncParsableCommand {
             backed up; if a master.key is already there it is used), log-key.sealed (the log's Ed25519 \
             key, sealed under the master key), genesis.json (public: publish it and its hash) and the \
             LevelDB store. Prints the genesis hash and the log's verifier key. Refuses a folder that \
-            already holds a chain.
+            already holds a chain. Atomic: a killed run leaves no partial chain, and the next run \
+            removes what it left.
             """
     )
 
@@ -66,6 +67,7 @@ struct Init: AsyncParsableCommand {
             throw ValidationError("--start-date \(start) is in the future (today is \(today) in \(timeZone)); a chain starts today or earlier")
         }
         let created = try Ledger.create(folder: data.folder, origin: origin, timeZone: timeZone, startDate: start)
+        if created.removedLeftovers { print("removed what an earlier, interrupted tamga init left in \(data.folder.path)") }
         print("created a chain in \(data.folder.path)")
         if created.createdMasterKey { print("  master key   \(data.folder.masterKey) (new; mode 0600: back it up, never share it)") }
         print("  genesis      \(data.folder.genesis)")
