@@ -115,6 +115,17 @@ public enum NodeServices {
         return (current, current >= needed)
     }
 
+    /// The locked memory the secrets need: every open SAD holds its key in locked pages (libsodium
+    /// locks at least a page per secret, and silently leaves it swappable past the limit).
+    public static let lockedMemoryNeeded = 64 << 20
+
+    /// This process's locked-memory limit in bytes (nil: unlimited).
+    public static func lockedMemoryLimit() -> Int? {
+        var limit = rlimit()
+        guard getrlimit(__rlimit_resource_t(__RLIMIT_MEMLOCK.rawValue), &limit) == 0 else { return 0 }
+        return limit.rlim_cur == rlim_t.max ? nil : Int(clamping: limit.rlim_cur)  // RLIM_INFINITY
+    }
+
     /// HTTP/1.1 with a listener's limits: one connection table per listener, a guard per connection.
     static func http1(_ limits: ListenerLimits) -> HTTPServerBuilder {
         let table = ConnectionTable(limit: limits.maxConnections)
@@ -139,6 +150,7 @@ public enum NodeServices {
         var policy = SignCore.Configuration(biometricServiceKey: serviceKey)
         policy.requireTOTP = configuration.requireTOTP
         policy.operatorID = configuration.operatorID
+        policy.minimumBiometricScore = Int64(configuration.minimumBiometricScore)
         policy.argon2 = .init(iterations: UInt64(configuration.argon2Passes), memoryBytes: configuration.argon2MemoryMiB << 20)
         let signCore = try SignCore(journal: ledger, backend: hsm, configuration: policy)
         var settings = ServiceAPI.Configuration(operatorID: configuration.operatorID)

@@ -21,6 +21,8 @@ public struct NodeConfiguration: Codable, Sendable, Equatable {
     public var biometricServiceKey: String?
     /// Whether every key needs a TOTP code as a third factor.
     public var requireTOTP: Bool = false
+    /// The lowest biometric match score (per mille, 0 to 1000) accepted from the biometric service.
+    public var minimumBiometricScore = 700
     /// Lowercase hex SHA-256 of the operator's bearer token (`tamga operator-token`); the
     /// operator routes are closed without it. The token itself is never in the file.
     public var operatorTokenSHA256: String?
@@ -50,7 +52,7 @@ public struct NodeConfiguration: Codable, Sendable, Equatable {
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case data, publicHost, publicPort, serviceHost, servicePort, serviceTLSCertificate, serviceTLSKey
-        case biometricServiceKey, requireTOTP, operatorTokenSHA256, operatorID, witnessPolicy, witnessInterval
+        case biometricServiceKey, requireTOTP, minimumBiometricScore, operatorTokenSHA256, operatorID, witnessPolicy, witnessInterval
         case maxConnections, headerTimeout, bodyTimeout, idleTimeout, addressPrefixV4, addressPrefixV6
         case argon2MemoryMiB, argon2Passes
     }
@@ -77,6 +79,7 @@ public struct NodeConfiguration: Codable, Sendable, Equatable {
         serviceTLSKey = try c.decodeIfPresent(String.self, forKey: .serviceTLSKey)
         biometricServiceKey = try c.decodeIfPresent(String.self, forKey: .biometricServiceKey)
         requireTOTP = try c.decodeIfPresent(Bool.self, forKey: .requireTOTP) ?? d.requireTOTP
+        minimumBiometricScore = try c.decodeIfPresent(Int.self, forKey: .minimumBiometricScore) ?? d.minimumBiometricScore
         operatorTokenSHA256 = try c.decodeIfPresent(String.self, forKey: .operatorTokenSHA256)
         operatorID = try c.decodeIfPresent(String.self, forKey: .operatorID) ?? d.operatorID
         witnessPolicy = try c.decodeIfPresent(String.self, forKey: .witnessPolicy)
@@ -129,6 +132,9 @@ public struct NodeConfiguration: Codable, Sendable, Equatable {
         }
         guard witnessInterval.isFinite, (0.05...3600).contains(witnessInterval) else {
             throw NodeError("\(source): witnessInterval is in seconds, from 0.05 to 3600, not \(witnessInterval)")
+        }
+        guard (0...1000).contains(minimumBiometricScore) else {
+            throw NodeError("\(source): minimumBiometricScore is per mille, from 0 to 1000, not \(minimumBiometricScore)")
         }
         guard (1...100_000).contains(maxConnections) else {
             throw NodeError("\(source): maxConnections is per listener, from 1 to 100000, not \(maxConnections)")

@@ -42,8 +42,8 @@ struct ServiceMiddleware: RouterMiddleware {
         if let key = context.note.key { metadata["key"] = "\(key)" }
         if let failure { metadata["error"] = "\(failure.code.error)" }
         context.logger.info("service API request", metadata: metadata)
-        if let failure, failure.code == .serverError {
-            context.logger.error("service API: internal error", metadata: ["reason": "\(failure.message)"])
+        if let failure, let detail = failure.detail ?? (failure.code == .serverError ? failure.message : nil) {
+            context.logger.error("service API: \(failure.code.error)", metadata: ["reason": "\(detail)"])
         }
         return response
     }

@@ -61,6 +61,17 @@ final class RateLimiter: Sendable {
         }
     }
 
+    /// The milliseconds until `name` has a token, without taking one; nil if it has one now.
+    func wait(_ name: String) -> Int64? {
+        let now = clock.now()
+        let rate = self.rate
+        return buckets.withLock { table in
+            guard let bucket = table[name] else { return nil }
+            let tokens = min(Double(limit.burst), bucket.tokens + Double(max(0, now - bucket.updated)) * rate)
+            return tokens >= 1 ? nil : Int64(((1 - tokens) / rate).rounded(.up))
+        }
+    }
+
     private static func trim(_ table: inout [String: Bucket], max: Int, now: Int64, rate: Double, burst: Double) {
         table = table.filter { $0.value.tokens + Double(now - $0.value.updated) * rate < burst }
         guard table.count >= max else { return }

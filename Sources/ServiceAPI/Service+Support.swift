@@ -63,7 +63,7 @@ extension Service {
     func limit(_ buckets: [(RateLimiter, String, String)], keyID: String?, purpose: String) async throws {
         for (limiter, name, kind) in buckets {
             guard let wait = limiter.take(name) else { continue }
-            if kind != "address" { await core.recordRateLimited(keyID: keyID, purpose: purpose, limit: kind) }
+            if kind != "address" { await core.countRefusal(key: keyID, purpose: purpose, reason: "rate-limited-\(kind)") }
             let seconds = Int(max(1, (wait + 999) / 1000))
             throw ServiceAPIError(
                 .tooManyRequests,
@@ -93,17 +93,27 @@ extension Service {
     }
 
     /// The operator's bearer, checked as SHA-256 in constant time against the configured hash.
-    func checkOperator(_ request: Request) throws {
+    /// A network whose failed attempts spent its bucket (`operatorFailureLimit`) waits, right
+    /// token or not; every failure is counted as the node's `request.refused` (`operator-token`).
+    func checkOperator(_ request: Request, _ context: ServiceRequestContext) async throws {
         guard let expected = configuration.operatorTokenSHA256 else {
             throw ServiceAPIError(
                 .routeNotFound, "operator routes are disabled: the node has no operator token configured")
         }
-        guard let token = bearer(request) else {
-            throw ServiceAPIError(.invalidToken, "operator routes need Authorization: Bearer <operator token>")
+        let network = addressPrefix(context)
+        if let wait = operatorFailures.wait(network) {
+            let seconds = Int(max(1, (wait + 999) / 1000))
+            throw ServiceAPIError(
+                .tooManyRequests, "too many wrong operator tokens from this network; retry in \(seconds) s",
+                retryAfter: seconds)
         }
-        let presented = Array(SHA256.hash(data: Array(token.utf8)))
-        guard expected.count == presented.count, Sodium.constantTimeEqual(presented, expected) else {
-            throw ServiceAPIError(.invalidToken, "the operator token is wrong")
+        let presented = bearer(request).map { Array(SHA256.hash(data: Array($0.utf8))) }
+        guard let presented, expected.count == presented.count, Sodium.constantTimeEqual(presented, expected) else {
+            _ = operatorFailures.take(network)
+            await core.countRefusal(key: nil, purpose: "operator", reason: "operator-token")
+            throw ServiceAPIError(
+                .invalidToken,
+                presented == nil ? "operator routes need Authorization: Bearer <operator token>" : "the operator token is wrong")
         }
     }
 

@@ -22,6 +22,7 @@ final class Service: Sendable {
     let challengeLimiter: RateLimiter
     let credentialLimiter: RateLimiter
     let requestLimiter: RateLimiter
+    let operatorFailures: RateLimiter
 
     static let sha256OID = "2.16.840.1.101.3.4.2.1"
     static let ed25519OID = "1.3.101.112"
@@ -43,6 +44,7 @@ final class Service: Sendable {
         challengeLimiter = RateLimiter(configuration.challengeLimit, clock: clock)
         credentialLimiter = RateLimiter(configuration.credentialLimit, clock: clock)
         requestLimiter = RateLimiter(configuration.requestLimit, clock: clock)
+        operatorFailures = RateLimiter(configuration.operatorFailureLimit, clock: clock)
     }
 
     // MARK: CSC API v2
@@ -84,7 +86,7 @@ final class Service: Sendable {
         if body.onlyValid == true { keys = keys.filter { $0.state == .active } }
         var members: [(String, JSONText)] = [("credentialIDs", .array(keys.map { .string($0.id) }))]
         if body.credInfo == true {
-            members.append(("credentialInfos", .array(keys.map { credentialInfo($0, withID: true) })))
+            members.append(("credentialInfos", .array(keys.map { credentialInfo($0, withID: true, certificate: true) })))
         }
         return Self.json(.object(members))
     }
@@ -96,10 +98,13 @@ final class Service: Sendable {
     func credentialsInfo(_ request: Request, _ context: ServiceRequestContext) async throws -> Response {
         let body = try await Body.decode(CredentialBody.self, request)
         context.note.key = body.credentialID
-        return Self.json(credentialInfo(try await credential(body.credentialID, csc: true, purpose: "info"), withID: false))
+        let key = try await credential(body.credentialID, csc: true, purpose: "info")
+        // The certificate names its subject (in Kazakhstan, the owner's IIN): only for the owner's session.
+        let ownersSession = bearer(request).flatMap { sessions.owner(token: $0) } == key.owner
+        return Self.json(credentialInfo(key, withID: false, certificate: ownersSession))
     }
 
-    func credentialInfo(_ key: KeyInfo, withID: Bool) -> JSONText {
+    func credentialInfo(_ key: KeyInfo, withID: Bool, certificate withCertificate: Bool) -> JSONText {
         var members: [(String, JSONText)] = withID ? [("credentialID", .string(key.id))] : []
         members.append(("description", .string("Ed25519 key")))
         members.append(
@@ -110,7 +115,7 @@ final class Service: Sendable {
                     ("algo", .array([.string(Self.ed25519OID)])), ("len", .integer(256)),
                 ])
             ))
-        if let certificate = key.certificate {
+        if withCertificate, let certificate = key.certificate {
             let expired = (key.certificateNotAfter ?? 0) <= clock.now()
             members.append(
                 (
@@ -396,7 +401,7 @@ final class Service: Sendable {
     }
 
     func compromise(_ request: Request, _ context: ServiceRequestContext) async throws -> Response {
-        try checkOperator(request)
+        try await checkOperator(request, context)
         let keyID = context.parameters.get("keyID") ?? ""
         context.note.key = keyID
         let body = try await Body.decode(CompromiseBody.self, request)
@@ -415,7 +420,7 @@ final class Service: Sendable {
 
     /// Erases a key its owner cannot destroy (locked, compromised): journaled with the reason.
     func erase(_ request: Request, _ context: ServiceRequestContext) async throws -> Response {
-        try checkOperator(request)
+        try await checkOperator(request, context)
         let keyID = context.parameters.get("keyID") ?? ""
         context.note.key = keyID
         let body = try await Body.decode(EraseBody.self, request)
@@ -424,7 +429,7 @@ final class Service: Sendable {
     }
 
     func attachCertificate(_ request: Request, _ context: ServiceRequestContext) async throws -> Response {
-        try checkOperator(request)
+        try await checkOperator(request, context)
         let keyID = context.parameters.get("keyID") ?? ""
         context.note.key = keyID
         let certificate = try await Body.bytes(request)
@@ -433,8 +438,8 @@ final class Service: Sendable {
         return Self.json(try keyJSON(key, created: true))
     }
 
-    func status(_ request: Request) throws -> Response {
-        try checkOperator(request)
+    func status(_ request: Request, _ context: ServiceRequestContext) async throws -> Response {
+        try await checkOperator(request, context)
         let head = journal.head
         return Self.json(
             .object([

@@ -34,6 +34,9 @@ public struct ServiceAPI: Sendable {
         public var ownerLimit = RateLimit(perMinute: 10, burst: 5)
         /// Per client network, on the same routes.
         public var addressLimit = RateLimit(perMinute: 60, burst: 20)
+        /// Failed operator-token attempts per client network; when spent, even the right token
+        /// waits (an online guess at the token is that slow).
+        public var operatorFailureLimit = RateLimit(perMinute: 5, burst: 5)
         /// Per owner and per client network, on `challenge`.
         public var challengeLimit = RateLimit(perMinute: 120, burst: 30)
         /// How many leading bits of a client's address name its network for the limits: an
@@ -114,7 +117,7 @@ public struct ServiceAPI: Sendable {
         router.route("/operator/v1/keys/:keyID/certificate", .post) { request, context in
             try await service.attachCertificate(request, context)
         }
-        router.route("/operator/v1/status", .get) { request, _ in try service.status(request) }
+        router.route("/operator/v1/status", .get) { request, context in try await service.status(request, context) }
 
         if service.configuration.devBiometricKey != nil {
             router.route("/dev/v1/biometric", .post) { request, _ in try await service.devBiometric(request) }

@@ -87,14 +87,17 @@ public struct ServiceAPIError: Error, Hashable, Sendable, CustomStringConvertibl
     public let retryAfter: Int?
     /// The route's method, for 405's `Allow`.
     let allow: HTTPRequest.Method?
+    /// The cause, for the node's log only (it may name files): never sent to the caller.
+    let detail: String?
 
     public init(_ code: Code, _ message: String, retryAfter: Int? = nil) {
-        self.init(code, message, retryAfter: retryAfter, allow: nil)
+        self.init(code, message, retryAfter: retryAfter, allow: nil, detail: nil)
     }
 
-    init(_ code: Code, _ message: String, retryAfter: Int? = nil, allow: HTTPRequest.Method?) {
+    init(_ code: Code, _ message: String, retryAfter: Int? = nil, allow: HTTPRequest.Method? = nil, detail: String? = nil) {
         self.code = code
         self.message = message
+        self.detail = detail
         self.retryAfter = retryAfter
         self.allow = allow
     }
@@ -120,8 +123,10 @@ public struct ServiceAPIError: Error, Hashable, Sendable, CustomStringConvertibl
                 self.init(.unknownObject, error.message)
             }
         case .forbidden: self.init(.accessDenied, error.message)
-        case .unavailable: self.init(.unavailable, error.message)
-        default: self.init(.serverError, error.message)
+        // Their messages may name files or storage errors: those stay in the node's log.
+        case .unavailable:
+            self.init(.unavailable, "the signing service is temporarily unavailable; retry later", detail: error.message)
+        default: self.init(.serverError, "internal error; the operator finds the cause in the node's log", detail: error.message)
         }
     }
 }

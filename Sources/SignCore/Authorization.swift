@@ -159,6 +159,15 @@ extension SignCore {
             let step = try TOTP.matchingStep(
                 code, secret: secret, algorithm: totp.algorithm, digits: totp.digits, now: now, after: totp.lastStep)
             guard let step else {
+                // A right code already used (a replay, a double submit) proves the secret is
+                // known: refused, but it does not count towards the lock.
+                if try TOTP.matchingStep(
+                    code, secret: secret, algorithm: totp.algorithm, digits: totp.digits, now: now, after: Int64.min) != nil
+                {
+                    throw await refuse(
+                        "totp-reused",
+                        SignCoreError(.invalidOTP, "the TOTP code was used already; wait for the next code"))
+                }
                 throw await countFailure(
                     record, reason: "totp", purpose: purpose,
                     SignCoreError(

@@ -101,12 +101,9 @@ extension SignCore {
         }
     }
 
-    /// A request in an owner's name that the service layer refused by a rate limit (`limit`
-    /// names the bucket: `owner`, `credential`) before any factor was checked: counted like
-    /// every refusal that comes before a biometric, with reason `rate-limited-<limit>`.
-    /// `keyID`, if given, must be a key the service layer looked up.
-    public func recordRateLimited(keyID: String?, purpose: String, limit: String) async {
-        _ = await counted(
-            key: keyID, purpose: purpose, reason: "rate-limited-\(limit)", SignCoreError(.unavailable, "rate limited"))
+    /// Counts a refusal the service layer made before any factor (a wrong operator token, a
+    /// rate limit): one `request.refused` per key, purpose, reason and minute, as the node's.
+    public func countRefusal(key: String?, purpose: String, reason: String) async {
+        _ = await counted(key: key, purpose: purpose, reason: reason, SignCoreError(.unavailable, reason))
     }
 }

@@ -49,7 +49,7 @@ public final class SignCore: Sendable {
         /// Whether every key needs TOTP as a third factor (keys with TOTP enrolled always do).
         public var requireTOTP = false
         /// The lowest biometric `score` (per mille) accepted with a `match`.
-        public var minimumBiometricScore: Int64 = 0
+        public var minimumBiometricScore: Int64 = 700
         /// Failed password or TOTP checks in a row that lock a key.
         public var maxFailures = 5
         public var maxConcurrentDerivations = 2

@@ -107,6 +107,14 @@ struct NodeCommand: AsyncParsableCommand {
                     "fix": "raise LimitNOFILE (systemd) or ulimit -n, or lower maxConnections",
                 ])
         }
+        if service != nil, let locked = NodeServices.lockedMemoryLimit(), locked < NodeServices.lockedMemoryNeeded {
+            logger.warning(
+                "the locked-memory limit is low: past it, secrets (unwrapped keys of open SADs) could be swapped to disk",
+                metadata: [
+                    "limitBytes": "\(locked)", "neededBytes": "\(NodeServices.lockedMemoryNeeded)",
+                    "fix": "raise LimitMEMLOCK (systemd) or ulimit -l to 64 MiB or more",
+                ])
+        }
         let hosts = ["public": settings.publicHost, "service": settings.serviceHost]
         try await NodeServices.serviceGroup(
             ledger: ledger, configuration: settings, service: service, policy: policy, extra: extra, logger: logger,

@@ -6,6 +6,23 @@ import LedgerFormats
 
 @main
 struct Tamga: AsyncParsableCommand {
+    /// Every file Tamga makes (the store's, keys, backups) is the node user's alone (0600,
+    /// folders 0700), whatever the folder it is made in: LevelDB creates its files with the
+    /// process's umask.
+    static func main() async {
+        umask(0o077)
+        do {
+            var command = try parseAsRoot()
+            if var asyncCommand = command as? any AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                try command.run()
+            }
+        } catch {
+            exit(withError: error)
+        }
+    }
+
     static let configuration = CommandConfiguration(
         commandName: "tamga",
         abstract: "The cloud-signature core and public audit ledger of a certification centre.",

@@ -84,4 +84,21 @@ import Testing
         #expect(!files.fileExists(atPath: whole + "/.init"))
         #expect(try Ledger.open(folder: DataFolder(whole)).verifyChain().problems == [])
     }
+
+    /// In a folder that already exists with loose permissions, every file the chain is made of
+    /// is the node user's alone.
+    @Test func storeFilesAreTheUsersAloneEvenInAnExistingFolder() throws {
+        let data = try temporaryFolder("init-modes") + "/data"
+        try FileManager.default.createDirectory(atPath: data, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o755])
+        #expect(try initialize(data).status == 0)
+        let appended = try tamga(["journal", "append", "--data", data, "--event", "consent", "--owner", "o", "--field", "terms=t"])
+        #expect(appended.status == 0, "\(appended.output)")
+        let store = data + "/store"
+        let names = try FileManager.default.contentsOfDirectory(atPath: store)
+        #expect(names.count > 2)
+        for name in names {
+            let mode = try #require(try FileManager.default.attributesOfItem(atPath: store + "/" + name)[.posixPermissions] as? Int)
+            #expect(mode & 0o077 == 0, "\(name) has mode \(String(mode, radix: 8))")
+        }
+    }
 }

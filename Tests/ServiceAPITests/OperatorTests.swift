@@ -85,7 +85,21 @@ import X509
             #expect(reply.string("certificateNotAfter") == "2027-11-20T06:00:00.000Z")
             #expect(try f.lastEntry().event == .certAttach)
 
-            let info = try await f.post("/csc/v2/credentials/info", ["credentialID": key.id])
+            // The certificate carries the owner's IIN: only the owner's session gets it.
+            let anonymous = try await f.post("/csc/v2/credentials/info", ["credentialID": key.id])
+            #expect(anonymous.status == .ok && anonymous.json["cert"] == nil, "\(anonymous.text)")
+            let stranger = try await f.createKey(owner: "850505400456", password: Self.password)
+            let strangers = try await f.post(
+                "/owner/v1/cabinet/session",
+                ["keyID": stranger.id, "factors": try await f.factors(owner: "850505400456", password: Self.password)])
+            let theirToken: String = try #require(strangers.string("token"))
+            let theirs = try await f.post("/csc/v2/credentials/info", ["credentialID": key.id], bearer: theirToken)
+            #expect(theirs.status == .ok && theirs.json["cert"] == nil)
+            let session = try await f.post(
+                "/owner/v1/cabinet/session",
+                ["keyID": key.id, "factors": try await f.factors(owner: Self.owner, password: Self.password)])
+            let token: String = try #require(session.string("token"))
+            let info = try await f.post("/csc/v2/credentials/info", ["credentialID": key.id], bearer: token)
             let cert = try #require(info.json["cert"] as? [String: Any])
             #expect(cert["status"] as? String == "valid")
             let der = try decode64((cert["certificates"] as? [String])?.first)

@@ -96,7 +96,8 @@ import Testing
             await expectRefusal(.invalidOTP) {
                 try await h.authorize(key, password: password, hashes: randomHashes(1), totp: code)
             }
-            try expectJournaled(h, .authFail, owner: owner, reason: "totp", key: key.id)
+            try expectJournaled(h, .authFail, owner: owner, reason: "totp-reused", key: key.id)
+            #expect(try h.core.key(key.id).failedAttempts == 0, "a replay is no guess: it does not count")
 
             // The next step's code works.
             h.clock.advance(30_000)
