@@ -154,6 +154,8 @@ public enum NodeServices {
         policy.argon2 = .init(iterations: UInt64(configuration.argon2Passes), memoryBytes: configuration.argon2MemoryMiB << 20)
         let signCore = try SignCore(journal: ledger, backend: hsm, configuration: policy)
         var settings = ServiceAPI.Configuration(operatorID: configuration.operatorID)
+        settings.requestLimit = RateLimit(
+            perMinute: configuration.requestsPerMinute, burst: max(1, configuration.requestsPerMinute / 6))
         settings.addressPrefixV4 = configuration.addressPrefixV4
         settings.addressPrefixV6 = configuration.addressPrefixV6
         settings.operatorTokenSHA256 = configuration.operatorTokenSHA256.flatMap { bytes(hex: $0) }

@@ -40,6 +40,8 @@ public struct NodeConfiguration: Codable, Sendable, Equatable {
     public var headerTimeout: Double = 10
     public var bodyTimeout: Double = 30
     public var idleTimeout: Double = 60
+    /// Service API requests per minute from one client network (the burst is a sixth of it).
+    public var requestsPerMinute = 6_000
     /// How many leading address bits name a client's network for the service API's rate limits.
     public var addressPrefixV4 = 24
     public var addressPrefixV6 = 64
@@ -53,7 +55,7 @@ public struct NodeConfiguration: Codable, Sendable, Equatable {
     enum CodingKeys: String, CodingKey, CaseIterable {
         case data, publicHost, publicPort, serviceHost, servicePort, serviceTLSCertificate, serviceTLSKey
         case biometricServiceKey, requireTOTP, minimumBiometricScore, operatorTokenSHA256, operatorID, witnessPolicy, witnessInterval
-        case maxConnections, headerTimeout, bodyTimeout, idleTimeout, addressPrefixV4, addressPrefixV6
+        case maxConnections, headerTimeout, bodyTimeout, idleTimeout, requestsPerMinute, addressPrefixV4, addressPrefixV6
         case argon2MemoryMiB, argon2Passes
     }
 
@@ -88,6 +90,7 @@ public struct NodeConfiguration: Codable, Sendable, Equatable {
         headerTimeout = try c.decodeIfPresent(Double.self, forKey: .headerTimeout) ?? d.headerTimeout
         bodyTimeout = try c.decodeIfPresent(Double.self, forKey: .bodyTimeout) ?? d.bodyTimeout
         idleTimeout = try c.decodeIfPresent(Double.self, forKey: .idleTimeout) ?? d.idleTimeout
+        requestsPerMinute = try c.decodeIfPresent(Int.self, forKey: .requestsPerMinute) ?? d.requestsPerMinute
         addressPrefixV4 = try c.decodeIfPresent(Int.self, forKey: .addressPrefixV4) ?? d.addressPrefixV4
         addressPrefixV6 = try c.decodeIfPresent(Int.self, forKey: .addressPrefixV6) ?? d.addressPrefixV6
         argon2MemoryMiB = try c.decodeIfPresent(Int.self, forKey: .argon2MemoryMiB) ?? d.argon2MemoryMiB
@@ -148,6 +151,9 @@ public struct NodeConfiguration: Codable, Sendable, Equatable {
             throw NodeError(
                 "\(source): argon2MemoryMiB is 19 to 4096 and argon2Passes 2 to 64 (OWASP's minimum is 19 MiB and 2 passes), "
                     + "not \(argon2MemoryMiB) and \(argon2Passes)")
+        }
+        guard (60...100_000_000).contains(requestsPerMinute) else {
+            throw NodeError("\(source): requestsPerMinute is 60 to 100000000, not \(requestsPerMinute)")
         }
         guard (8...32).contains(addressPrefixV4), (16...128).contains(addressPrefixV6) else {
             throw NodeError(

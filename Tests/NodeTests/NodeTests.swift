@@ -113,6 +113,7 @@ import X509
             ("headerTimeout", { $0.headerTimeout = 0 }), ("bodyTimeout", { $0.bodyTimeout = .infinity }),
             ("idleTimeout", { $0.idleTimeout = 7200 }), ("addressPrefixV4", { $0.addressPrefixV4 = 33 }),
             ("argon2MemoryMiB", { $0.argon2MemoryMiB = 18 }), ("argon2Passes", { $0.argon2Passes = 1 }),
+            ("requestsPerMinute", { $0.requestsPerMinute = 10 }), ("minimumBiometricScore", { $0.minimumBiometricScore = 1001 }),
         ] {
             var bad = configuration
             change(&bad)
