@@ -186,13 +186,8 @@ struct Fixture {
         purpose: String, reason: String, key: String?, count: Int = 1, sourceLocation: SourceLocation = #_sourceLocation
     ) async throws {
         try await core.flushRefusals(all: true)
-        let entry = try lastEntry()
-        #expect(entry.event == .requestRefused, sourceLocation: sourceLocation)
-        #expect(entry.owner == "operator", sourceLocation: sourceLocation)
-        #expect(entry.record[field: "purpose"] == .string(purpose), sourceLocation: sourceLocation)
-        #expect(entry.record[field: "reason"] == .string(reason), sourceLocation: sourceLocation)
-        #expect(entry.record[field: "key"] == key.map { .string($0) }, sourceLocation: sourceLocation)
-        #expect(entry.record[field: "count"] == .integer(Int64(count)), sourceLocation: sourceLocation)
+        let mismatch = refusalCountMismatch(try lastEntry(), purpose: purpose, reason: reason, key: key, count: count)
+        #expect(mismatch == nil, "\(mismatch ?? "")", sourceLocation: sourceLocation)
     }
 
     /// Consent and a new key over HTTP; returns the key ID and public key.

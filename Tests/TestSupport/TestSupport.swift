@@ -142,3 +142,17 @@ public let goVerifier: Result<String, MissingTool> = {
 public func hexString(_ bytes: some Sequence<UInt8>) -> String {
     bytes.map { String(format: "%02x", $0) }.joined()
 }
+
+/// How `entry` differs from the node's count of refused requests (`request.refused`, owner
+/// `operator`) for this key, purpose, reason and count; nil when it is that count.
+public func refusalCountMismatch(_ entry: Entry, purpose: String, reason: String, key: String?, count: Int) -> String? {
+    let expected: [String: FieldValue?] = [
+        "purpose": .string(purpose), "reason": .string(reason), "key": key.map { .string($0) },
+        "count": .integer(Int64(count)),
+    ]
+    guard entry.event == .requestRefused, entry.owner == "operator" else {
+        return "the last entry is \(entry.event) by \(entry.owner), not the node's request.refused"
+    }
+    let wrong = expected.filter { entry.record[field: $0.key] != $0.value }.keys.sorted()
+    return wrong.isEmpty ? nil : "request.refused differs in \(wrong): \(entry.record.fields)"
+}
