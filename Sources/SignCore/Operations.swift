@@ -27,14 +27,21 @@ extension SignCore {
             let expiresAt = clock.now() + configuration.activationLifetime
             let activation = ActiveSAD(
                 keyID: keyID, owner: owner, expiresAt: expiresAt, key: key, unused: Set(hashes))
+            let handle = Array(SHA256.hash(data: token))
             let stored = volatile.withLock { state in
                 state.sweep(now: clock.now())
                 guard state.activations.count < Self.maxActivations else { return false }
-                state.activations[Array(SHA256.hash(data: token))] = activation
+                state.activations[handle] = activation
                 return true
             }
             guard stored else {
                 throw SignCoreError(.unavailable, "too many signature activations are open; retry in a minute")
+            }
+            // The unwrapped key is zeroed when the SAD expires, not at the next sweep (which
+            // only a later request runs).
+            Task { [weak self] in
+                try? await Task.sleep(for: .milliseconds(self?.configuration.activationLifetime ?? 0))
+                self?.volatile.withLock { $0.activations[handle]?.key = nil }
             }
             return Activation(sad: base64URL(token), keyID: keyID, expiresAt: expiresAt)
         }

@@ -188,6 +188,9 @@ public final class SignCore: Sendable {
         }
     }
 
+    /// How many SADs still hold their unwrapped key: lets a test check that expiry zeroes them.
+    package var activationsHoldingKeys: Int { volatile.withLock { $0.activations.values.filter { $0.key != nil }.count } }
+
     /// The most Argon2id runs seen at once since start: lets a test check the cap.
     package var peakConcurrentDerivations: Int { derivations.peak }
 

@@ -83,6 +83,18 @@ import Testing
         }
     }
 
+    /// An expired SAD's unwrapped key leaves memory when the SAD expires, with no request to
+    /// trigger a sweep (the harness's clock does not move: only the timer can zero it).
+    @Test func anExpiredSADsKeyIsZeroedWithoutWaitingForARequest() async throws {
+        try await Harness.with(journals: [.memory], configure: { $0.activationLifetime = 100 }) { h in
+            let key = try await h.createKey(owner: owner, password: password)
+            _ = try await h.authorize(key, password: password, hashes: randomHashes(2))
+            #expect(h.core.activationsHoldingKeys == 1)
+            try await Task.sleep(for: .milliseconds(600))
+            #expect(h.core.activationsHoldingKeys == 0)
+        }
+    }
+
     @Test func expiredSADIsRefused() async throws {
         try await Harness.with { h in
             let key = try await h.createKey(owner: owner, password: password)
