@@ -68,7 +68,9 @@ final class ConnectionTable: Sendable {
 }
 
 /// Watches one connection's requests: a deadline for each head, body and idle wait (see
-/// `ListenerLimits`), and the connection's place in its listener's table.
+/// `ListenerLimits`), and the connection's place in its listener's table. A request moves the
+/// deadline, a field write; one timer per connection fires at the deadline it last saw and
+/// looks again, so no timer is scheduled per request.
 final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPRequestPart
     typealias InboundOut = HTTPRequestPart
@@ -78,7 +80,12 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
     private let limits: ListenerLimits
     private let table: ConnectionTable
     private var id: UInt64?
-    private var deadline: Scheduled<Void>?
+    /// When the connection is closed unless something happens first; nil while a request is
+    /// being answered (the handler's time is not the client's).
+    private var deadline: NIODeadline?
+    private var timer: Scheduled<Void>?
+    /// When `timer` fires.
+    private var armedFor: NIODeadline?
 
     init(limits: ListenerLimits, table: ConnectionTable) {
         self.limits = limits
@@ -93,9 +100,7 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
-        deadline?.cancel()
-        if let id { table.closed(id) }
-        id = nil
+        forget()
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -104,7 +109,7 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
             if let id { table.waiting(id, nil) }
             close(after: limits.bodyTimeout, context)
         case .end:
-            deadline?.cancel()
+            deadline = nil
         case .body: break
         }
         context.fireChannelRead(data)
@@ -119,15 +124,41 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     func channelInactive(context: ChannelHandlerContext) {
-        deadline?.cancel()
-        if let id { table.closed(id) }
-        id = nil
+        forget()
         context.fireChannelInactive()
     }
 
+    private func forget() {
+        timer?.cancel()
+        timer = nil
+        deadline = nil
+        if let id { table.closed(id) }
+        id = nil
+    }
+
+    /// A later deadline than the armed one costs nothing now (the timer looks again when it
+    /// fires); only an earlier one re-arms it.
     private func close(after delay: TimeAmount, _ context: ChannelHandlerContext) {
-        deadline?.cancel()
-        let channel = context.channel
-        deadline = context.eventLoop.scheduleTask(in: delay) { channel.close(promise: nil) }
+        let due = NIODeadline.now() + delay
+        deadline = due
+        if let armedFor, timer != nil, armedFor <= due { return }
+        timer?.cancel()
+        arm(context.eventLoop, context.channel)
+    }
+
+    private func arm(_ loop: any EventLoop, _ channel: any Channel) {
+        guard let deadline else { return }
+        let this = NIOLoopBound(self, eventLoop: loop)
+        armedFor = deadline
+        timer = loop.scheduleTask(deadline: deadline) {
+            let guardian = this.value
+            guardian.timer = nil
+            guard let due = guardian.deadline else { return }  // answering: re-armed when the wait starts
+            if due <= .now() {
+                channel.close(promise: nil)
+            } else {
+                guardian.arm(loop, channel)
+            }
+        }
     }
 }
