@@ -134,14 +134,6 @@ func fileExists(_ path: String) -> Bool {
     return lstat(path, &info) == 0
 }
 
-/// Syncs a folder, so that a rename or a new file in it survives a crash.
-func syncFolder(_ path: String) {
-    let fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-    guard fd >= 0 else { return }
-    _ = fsync(fd)
-    close(fd)
-}
-
 func parentFolder(_ path: String) -> String {
     guard let slash = path.lastIndex(of: "/") else { return "." }
     return slash == path.startIndex ? "/" : String(path[..<slash])

@@ -179,7 +179,7 @@ public enum HSMBackup {
             guard rename(staging.path, folder.path) == 0 else {
                 throw BackupError(.storage, "cannot move \(staging.path) to \(folder.path): \(errnoText())")
             }
-            syncFolder(parent)
+            try? syncFolder(parent)
             return Restored(archiveHash: archiveHash, metadata: metadata, seq: seq, treeSize: seq + 1)
         } catch {
             try? FileManager.default.removeItem(atPath: staging.path)
@@ -217,7 +217,7 @@ public enum HSMBackup {
             }
             removed.append(name)
         }
-        if !removed.isEmpty { syncFolder(parent) }
+        if !removed.isEmpty { try? syncFolder(parent) }
         return removed
     }
 
@@ -255,7 +255,7 @@ public enum HSMBackup {
         guard link(partial, path) == 0 else {
             throw BackupError(errno == EEXIST ? .exists : .storage, "cannot create \(path): \(errnoText())")
         }
-        syncFolder(parentFolder(path))
+        try? syncFolder(parentFolder(path))
         return digest
     }
 
@@ -318,7 +318,7 @@ public enum HSMBackup {
             throw BackupError(.archive, "the archive lacks \(Set(ArchiveFormat.fileNames).subtracting(written).sorted().joined(separator: ", ")): it is incomplete")
         }
         try importer.finish()
-        syncFolder(staging.path)
+        try? syncFolder(staging.path)
         return digest
     }
 

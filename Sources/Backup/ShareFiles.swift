@@ -5,6 +5,7 @@ import Glibc
 import Darwin
 #endif
 import Foundation
+import HSMBoundary
 import LedgerFormats
 import Sodium
 
@@ -39,7 +40,7 @@ extension HSMBackup {
                 try file.write(bytes)
                 _ = try file.close()
             }
-            syncFolder(folder)
+            try? syncFolder(folder)
             return written
         } catch {
             for path in written { unlink(path) }

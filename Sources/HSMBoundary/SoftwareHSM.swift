@@ -199,6 +199,14 @@ private enum SealedSeed {
 
 package func errnoText() -> String { String(cString: strerror(errno)) }
 
+/// Syncs a folder, so that a rename or a new file in it survives a crash.
+package func syncFolder(_ path: String) throws {
+    let fd = Glibc.open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+    guard fd >= 0 else { throw HSMBoundaryError(.secrets, "cannot open the folder \(path): \(errnoText())") }
+    defer { close(fd) }
+    guard fsync(fd) == 0 else { throw HSMBoundaryError(.secrets, "cannot sync the folder \(path): \(errnoText())") }
+}
+
 /// Writes a new file (mode 0600 unless told, refusing to overwrite) and syncs it.
 package func writeNewFile(_ path: String, _ bytes: [UInt8], mode: mode_t = 0o600) throws {
     let fd = Glibc.open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode)

@@ -65,18 +65,12 @@ extension Ledger {
             guard rename(from, to) == 0 else {
                 throw LedgerError(.storage, "cannot move \(from) to \(to): \(String(cString: strerror(errno))); run tamga init again")
             }
-            try syncDirectory(folder.path)
+            try secrets { try syncFolder(folder.path) }
         }
         try files.removeItem(atPath: staging.path)
         return created
     }
 
-    private static func syncDirectory(_ path: String) throws {
-        let fd = Glibc.open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-        guard fd >= 0 else { throw LedgerError(.storage, "cannot open \(path): \(String(cString: strerror(errno)))") }
-        defer { close(fd) }
-        guard fsync(fd) == 0 else { throw LedgerError(.storage, "cannot sync \(path): \(String(cString: strerror(errno)))") }
-    }
 
     /// Opens the chain in `folder` with the software HSM backend: loads the master key
     /// (refusing loose permissions), unseals the log key, and checks store, genesis and key

@@ -20,11 +20,9 @@ struct ServiceMiddleware: RouterMiddleware {
         do {
             let network = service.addressPrefix(context)
             if let wait = service.requestLimiter.take(network) {
-                let seconds = Int(max(1, (wait + 999) / 1000))
-                throw ServiceAPIError(
-                    .tooManyRequests,
-                    "too many requests from this network (\(network), at most \(service.requestLimiter.limit.perMinute) "
-                        + "a minute); retry in \(seconds) s", retryAfter: seconds)
+                throw ServiceAPIError.tooManyRequests(
+                    "too many requests from this network (\(network), at most \(service.requestLimiter.limit.perMinute) a minute)",
+                    wait: wait)
             }
             response = try await next(request, context)
         } catch {

@@ -45,17 +45,15 @@ final class RateLimiter: Sendable {
     /// Takes one token for `name`: nil if granted, else the milliseconds until one is back.
     func take(_ name: String) -> Int64? {
         let now = clock.now()
-        let rate = self.rate
-        let burst = Double(limit.burst)
         return buckets.withLock { table in
-            var bucket = table[name] ?? Bucket(tokens: burst, updated: now)
-            bucket.tokens = min(burst, bucket.tokens + Double(max(0, now - bucket.updated)) * rate)
-            bucket.updated = now
+            var bucket = refilled(table[name], now: now)
             defer {
-                if table[name] == nil, table.count >= maxBuckets { Self.trim(&table, max: maxBuckets, now: now, rate: rate, burst: burst) }
+                if table[name] == nil, table.count >= maxBuckets {
+                    Self.trim(&table, max: maxBuckets, now: now, rate: rate, burst: Double(limit.burst))
+                }
                 table[name] = bucket
             }
-            guard bucket.tokens >= 1 else { return Int64(((1 - bucket.tokens) / rate).rounded(.up)) }
+            guard bucket.tokens >= 1 else { return wait(bucket) }
             bucket.tokens -= 1
             return nil
         }
@@ -64,13 +62,18 @@ final class RateLimiter: Sendable {
     /// The milliseconds until `name` has a token, without taking one; nil if it has one now.
     func wait(_ name: String) -> Int64? {
         let now = clock.now()
-        let rate = self.rate
-        return buckets.withLock { table in
-            guard let bucket = table[name] else { return nil }
-            let tokens = min(Double(limit.burst), bucket.tokens + Double(max(0, now - bucket.updated)) * rate)
-            return tokens >= 1 ? nil : Int64(((1 - tokens) / rate).rounded(.up))
-        }
+        let bucket = buckets.withLock { refilled($0[name], now: now) }
+        return bucket.tokens >= 1 ? nil : wait(bucket)
     }
+
+    /// A bucket (a full one if none) with the tokens that came back since it was last used.
+    private func refilled(_ bucket: Bucket?, now: Int64) -> Bucket {
+        guard let bucket else { return Bucket(tokens: Double(limit.burst), updated: now) }
+        return Bucket(
+            tokens: min(Double(limit.burst), bucket.tokens + Double(max(0, now - bucket.updated)) * rate), updated: now)
+    }
+
+    private func wait(_ bucket: Bucket) -> Int64 { Int64(((1 - bucket.tokens) / rate).rounded(.up)) }
 
     private static func trim(_ table: inout [String: Bucket], max: Int, now: Int64, rate: Double, burst: Double) {
         table = table.filter { $0.value.tokens + Double(now - $0.value.updated) * rate < burst }

@@ -64,12 +64,8 @@ extension Service {
         for (limiter, name, kind) in buckets {
             guard let wait = limiter.take(name) else { continue }
             if kind != "address" { await core.countRefusal(key: keyID, purpose: purpose, reason: "rate-limited-\(kind)") }
-            let seconds = Int(max(1, (wait + 999) / 1000))
-            throw ServiceAPIError(
-                .tooManyRequests,
-                "too many requests for this \(kind) (at most \(limiter.limit.perMinute) a minute); "
-                    + "retry in \(seconds) s",
-                retryAfter: seconds)
+            throw ServiceAPIError.tooManyRequests(
+                "too many requests for this \(kind) (at most \(limiter.limit.perMinute) a minute)", wait: wait)
         }
     }
 
@@ -102,10 +98,7 @@ extension Service {
         }
         let network = addressPrefix(context)
         if let wait = operatorFailures.wait(network) {
-            let seconds = Int(max(1, (wait + 999) / 1000))
-            throw ServiceAPIError(
-                .tooManyRequests, "too many wrong operator tokens from this network; retry in \(seconds) s",
-                retryAfter: seconds)
+            throw ServiceAPIError.tooManyRequests("too many wrong operator tokens from this network", wait: wait)
         }
         let presented = bearer(request).map { Array(SHA256.hash(data: Array($0.utf8))) }
         guard let presented, expected.count == presented.count, Sodium.constantTimeEqual(presented, expected) else {

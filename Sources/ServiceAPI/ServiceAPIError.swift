@@ -104,6 +104,12 @@ public struct ServiceAPIError: Error, Hashable, Sendable, CustomStringConvertibl
 
     public var description: String { "ServiceAPIError.\(code): \(message)" }
 
+    /// 429 with `Retry-After`: `what` says which limit, `wait` (ms, from `RateLimiter`) when to retry.
+    static func tooManyRequests(_ what: String, wait: Int64) -> ServiceAPIError {
+        let seconds = Int(max(1, (wait + 999) / 1000))
+        return ServiceAPIError(.tooManyRequests, "\(what); retry in \(seconds) s", retryAfter: seconds)
+    }
+
     /// How a SignCore refusal reads over HTTP. `csc` routes name an unknown key as CSC does
     /// (400 "Invalid parameter credentialID"); owner routes answer 404.
     init(_ error: SignCoreError, csc: Bool) {

@@ -75,9 +75,7 @@ extension SignCore {
     /// Counts a refusal that came before the owner's live biometric (see `RefusalCounts`) and
     /// returns the error to throw; journals the counts of minutes that have ended.
     func counted(key: String?, purpose: String, reason: String, _ error: SignCoreError) async -> SignCoreError {
-        if refusals.count(key: key, purpose: purpose, reason: reason, now: clock.now()) {
-            try? await flushRefusals()
-        }
+        await countRefusal(key: key, purpose: purpose, reason: reason)
         return error
     }
 
@@ -104,6 +102,8 @@ extension SignCore {
     /// Counts a refusal the service layer made before any factor (a wrong operator token, a
     /// rate limit): one `request.refused` per key, purpose, reason and minute, as the node's.
     public func countRefusal(key: String?, purpose: String, reason: String) async {
-        _ = await counted(key: key, purpose: purpose, reason: reason, SignCoreError(.unavailable, reason))
+        if refusals.count(key: key, purpose: purpose, reason: reason, now: clock.now()) {
+            try? await flushRefusals()
+        }
     }
 }
