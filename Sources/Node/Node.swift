@@ -147,7 +147,8 @@ public enum NodeServices {
         } else {
             return nil
         }
-        var policy = SignCore.Configuration(biometricServiceKey: serviceKey)
+        var policy = SignCore.Configuration(biometricServiceKey: serviceKey, origin: ledger.genesis.origin)
+        policy.transportKeyLifetime = Int64(configuration.transportKeyHours * 3600)
         policy.requireTOTP = configuration.requireTOTP
         policy.operatorID = configuration.operatorID
         policy.minimumBiometricScore = Int64(configuration.minimumBiometricScore)

@@ -49,6 +49,8 @@ public struct NodeConfiguration: Codable, Sendable, Equatable {
     /// (19 MiB, 2 passes). Keys wrapped at less are re-wrapped at this cost on their next use.
     public var argon2MemoryMiB = 19
     public var argon2Passes = 2
+    /// How long one transport key may be used, in hours (a new one is published after half).
+    public var transportKeyHours: Double = 24
 
     public init() {}
 
@@ -56,7 +58,7 @@ public struct NodeConfiguration: Codable, Sendable, Equatable {
         case data, publicHost, publicPort, serviceHost, servicePort, serviceTLSCertificate, serviceTLSKey
         case biometricServiceKey, requireTOTP, minimumBiometricScore, operatorTokenSHA256, operatorID, witnessPolicy, witnessInterval
         case maxConnections, headerTimeout, bodyTimeout, idleTimeout, requestsPerMinute, addressPrefixV4, addressPrefixV6
-        case argon2MemoryMiB, argon2Passes
+        case argon2MemoryMiB, argon2Passes, transportKeyHours
     }
 
     /// The listeners' limits, from the settings above.
@@ -95,6 +97,7 @@ public struct NodeConfiguration: Codable, Sendable, Equatable {
         addressPrefixV6 = try c.decodeIfPresent(Int.self, forKey: .addressPrefixV6) ?? d.addressPrefixV6
         argon2MemoryMiB = try c.decodeIfPresent(Int.self, forKey: .argon2MemoryMiB) ?? d.argon2MemoryMiB
         argon2Passes = try c.decodeIfPresent(Int.self, forKey: .argon2Passes) ?? d.argon2Passes
+        transportKeyHours = try c.decodeIfPresent(Double.self, forKey: .transportKeyHours) ?? d.transportKeyHours
     }
 
     /// Reads a configuration file; unknown keys are refused so a typo is not silently ignored.
@@ -151,6 +154,9 @@ public struct NodeConfiguration: Codable, Sendable, Equatable {
             throw NodeError(
                 "\(source): argon2MemoryMiB is 19 to 4096 and argon2Passes 2 to 64 (OWASP's minimum is 19 MiB and 2 passes), "
                     + "not \(argon2MemoryMiB) and \(argon2Passes)")
+        }
+        guard transportKeyHours.isFinite, (0.25...168).contains(transportKeyHours) else {
+            throw NodeError("\(source): transportKeyHours is 0.25 to 168 (7 days), not \(transportKeyHours)")
         }
         guard (60...100_000_000).contains(requestsPerMinute) else {
             throw NodeError("\(source): requestsPerMinute is 60 to 100000000, not \(requestsPerMinute)")

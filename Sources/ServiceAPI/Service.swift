@@ -222,11 +222,17 @@ final class Service: Sendable {
 
     // MARK: owner routes
 
-    func transportKey() -> Response {
-        Self.json(
+    /// The newest transport key and its statement signed by the log key, which apps verify
+    /// with the genesis key before sealing a password to the key.
+    func transportKey() throws -> Response {
+        let (statement, note) = try core.transportKey()
+        return Self.json(
             .object([
-                ("transportKey", .string(Base64.encode(core.transportPublicKey))),
+                ("transportKey", .string(Base64.encode(statement.publicKey))),
                 ("algorithm", .string("crypto_box_seal")),
+                ("validFrom", .string(BlockTime.formatInstant(statement.validFrom))),
+                ("validUntil", .string(BlockTime.formatInstant(statement.validUntil))),
+                ("statement", .string(note.formatted)),
             ]))
     }
 

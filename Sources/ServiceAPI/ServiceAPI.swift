@@ -91,7 +91,7 @@ public struct ServiceAPI: Sendable {
             try await service.signDoc(request, context)
         }
 
-        router.route("/owner/v1/transport-key", .get) { _, _ in service.transportKey() }
+        router.route("/owner/v1/transport-key", .get) { _, _ in try service.transportKey() }
         router.route("/owner/v1/challenge", .post) { request, context in try await service.challenge(request, context) }
         router.route("/owner/v1/consent", .post) { request, context in try await service.consent(request, context) }
         router.route("/owner/v1/keys", .post) { request, context in try await service.createKey(request, context) }

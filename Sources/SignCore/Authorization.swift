@@ -8,11 +8,6 @@ import Sodium
 import Synchronization
 
 extension SignCore {
-    /// Why factors are being checked: journaled with every `auth.ok` and `auth.fail`.
-    enum Purpose: String {
-        case create = "key.create", sign, destroy, totpEnrol = "totp.enrol", cabinet
-    }
-
     struct Authenticated {
         var record: KeyRecord
         let kek: SecureBytes
@@ -64,7 +59,7 @@ extension SignCore {
                     .consentRequired, "the owner has not consented (R6); record the consent, then create the key"))
         }
         let password: SecretSlice
-        switch openPassword(factors) {
+        switch openPassword(factors, for: .createKey, now: now) {
         case .refused(let reason, let error): throw await refuse(reason, error)
         case .opened(let opened): password = opened
         }
@@ -104,7 +99,10 @@ extension SignCore {
     /// a refusal is only counted (`counted`), so nothing is journaled in an owner's name, no
     /// failure counts towards the lockout and no Argon2id runs without that owner's live
     /// biometric. Then the key, the password and TOTP, each refusal journaled as `auth.fail`.
-    func authenticate(keyID: String, owner: String, factors: Factors, purpose: Purpose) async throws -> Authenticated {
+    func authenticate(keyID: String, owner: String, factors: Factors, for operation: Operation) async throws
+        -> Authenticated
+    {
+        let purpose = operation.purpose
         let now = clock.now()
         let found = try loadKey(keyID)
         if let (reason, error) = checkLiveness(challenge: factors.challenge, factors.biometric, owner: owner, now: now) {
@@ -125,7 +123,7 @@ extension SignCore {
             throw Self.lockedError(keyID)
         }
         let password: SecretSlice
-        switch openPassword(factors) {
+        switch openPassword(factors, for: operation, now: now) {
         case .refused(let reason, let error): throw await refuse(reason, error)
         case .opened(let opened): password = opened
         }
@@ -288,29 +286,41 @@ extension SignCore {
         case refused(String, SignCoreError)
     }
 
-    /// Opens `password || challenge` and checks that the challenge inside is the request's, so
-    /// a sealed password cannot be replayed with a later challenge.
-    func openPassword(_ factors: Factors) -> OpenedPassword {
-        guard let message = try? transport.open(factors.sealedPassword) else {
+    /// Opens `password || challenge || operation digest` and checks that the challenge and the
+    /// operation inside are this request's: a sealed password cannot be replayed with a later
+    /// challenge or spent on another operation.
+    func openPassword(_ factors: Factors, for operation: Operation, now: Int64) -> OpenedPassword {
+        guard let message = transport.open(factors.sealedPassword, now: now) else {
             return .refused(
                 "password-box",
                 SignCoreError(
                     .invalidRequest,
-                    "the sealed password does not open: seal password || challenge to the current transport key "
-                        + "(it changes when the node restarts)"))
+                    "the sealed password does not open with a current transport key: fetch it again (keys are "
+                        + "replaced regularly and at every node start) and seal password || challenge || operation "
+                        + "digest to it"))
         }
-        let length = message.count - Self.challengeLength
+        let trailer = Self.challengeLength + 32
+        let length = message.count - trailer
         guard length > 0, length <= Self.maxPasswordLength else {
             return .refused(
                 "password-box",
                 SignCoreError(
                     .invalidRequest,
                     "the sealed message must be a 1-\(Self.maxPasswordLength) byte password followed by the "
-                        + "32-byte challenge"))
+                        + "32-byte challenge and the 32-byte operation digest"))
         }
-        let inside = SecretSlice(secret: message, range: length..<message.count)
-        guard Sodium.constantTimeEqual(inside, factors.challenge) else {
+        guard Sodium.constantTimeEqual(SecretSlice(secret: message, range: length..<length + 32), factors.challenge) else {
             return .refused("challenge", Self.challengeError)
+        }
+        guard Sodium.constantTimeEqual(SecretSlice(secret: message, range: length + 32..<message.count), operation.digest)
+        else {
+            return .refused(
+                "operation",
+                SignCoreError(
+                    .invalidRequest,
+                    "the password was sealed for another operation: seal it with the digest of this \(operation.purpose.rawValue)"
+                        + (operation.keyID.isEmpty ? "" : " of key \(operation.keyID)")
+                        + (operation.hashes.isEmpty ? "" : " and these hashes")))
         }
         return .opened(SecretSlice(secret: message, range: 0..<length))
     }

@@ -25,8 +25,9 @@ import Synchronization
 /// from the owner's password and the master key (`KeyWrapping`).
 /// No API, log line, error or file returns it.
 ///
-/// **Factors.** The password reaches the HSM sealed to `transportPublicKey` together with a
-/// single-use challenge (R10); the biometric factor is an assertion signed by the CA's
+/// **Factors.** The password reaches the HSM sealed to the transport key (`transportKey()`, a
+/// statement signed by the log key) together with a single-use challenge and the digest of the
+/// operation it is for (R10); the biometric factor is an assertion signed by the CA's
 /// biometric service (`BiometricAssertion`); TOTP is a third factor where the policy asks.
 /// Default policy: password and biometric for every use and for destroy.
 ///
@@ -41,6 +42,11 @@ public final class SignCore: Sendable {
     public struct Configuration: Sendable {
         /// The Ed25519 public key of the CA's biometric verification service.
         public var biometricServiceKey: [UInt8]
+        /// The log's origin: the transport key statements are signed by its log key.
+        public var origin: String
+        /// How long, in seconds, one transport key may be used (at least 10 minutes, at most 7
+        /// days); a new one is made after half of it.
+        public var transportKeyLifetime: Int64 = 86_400
         /// Argon2id cost for new wraps. Keys made with less are re-wrapped at this cost on their
         /// next successful authorization. Never below OWASP's minimum outside tests.
         public var argon2: Argon2id.Parameters = .owaspMinimum
@@ -65,8 +71,9 @@ public final class SignCore: Sendable {
         /// Who the node's own entries are journaled as: the counts of refused requests.
         public var operatorID = "operator"
 
-        public init(biometricServiceKey: [UInt8]) {
+        public init(biometricServiceKey: [UInt8], origin: String) {
             self.biometricServiceKey = biometricServiceKey
+            self.origin = origin
         }
     }
 
@@ -115,7 +122,7 @@ public final class SignCore: Sendable {
     let backend: any HSMBackend
     let configuration: Configuration
     let clock: any LedgerClock
-    let transport: SealedBox.KeyPair
+    let transport: TransportKeys
     let volatile = Mutex(Volatile())
     let keyLocks = KeyLocks()
     let refusals = RefusalCounts()
@@ -140,17 +147,23 @@ public final class SignCore: Sendable {
         guard configuration.maxFailures > 0, configuration.maxHashesPerActivation > 0 else {
             throw SignCoreError(.invalidRequest, "maxFailures and maxHashesPerActivation must be positive")
         }
+        guard (600...604_800).contains(configuration.transportKeyLifetime) else {
+            throw SignCoreError(.invalidRequest, "a transport key lives 10 minutes to 7 days (600-604800 s)")
+        }
+        let logSigner: any NoteSigner
+        do {
+            logSigner = try backend.logSigner(origin: configuration.origin)
+        } catch {
+            throw SignCoreError(
+                .internalError, "the HSM holds no log key for \(configuration.origin) to sign the transport key: \(error)")
+        }
         self.journal = journal
         self.backend = backend
         self.configuration = configuration
         self.clock = clock
-        self.transport = try SealedBox.KeyPair()
+        self.transport = TransportKeys(signer: logSigner, lifetime: configuration.transportKeyLifetime)
         self.derivations = DerivationLimiter(limit: configuration.maxConcurrentDerivations)
     }
-
-    /// The X25519 key clients seal passwords to (R10). It is made at start and lives only in
-    /// this process: after a restart clients must fetch it again.
-    public var transportPublicKey: [UInt8] { transport.publicKey }
 
     /// A fresh challenge for `owner`, valid once, for `challengeLifetime`.
     public func challenge(owner: String) throws -> Challenge {

@@ -5,18 +5,24 @@ public import Sodium
 /// an authenticator app do. SignCore never runs these on an owner's behalf; the service API's
 /// tests, the tests here and `tools/demo` use them to play those parts.
 public enum SignCoreClient {
-    /// `crypto_box_seal(password || challenge)` to the HSM's transport key (R10): done on the
-    /// owner's device, so the password crosses the network only encrypted, bound to one challenge.
+    /// `crypto_box_seal(password || challenge || operation.digest)` to the HSM's transport key
+    /// (R10): done on the owner's device, so the password crosses the network only encrypted,
+    /// bound to one challenge and one operation. The app takes `transportKey` from a statement
+    /// it verified with the pinned log key (`TransportKeyStatement(note:verifier:)`).
     public static func sealPassword(
-        _ password: some ContiguousBytesView, challenge: [UInt8], transportKey: [UInt8]
+        _ password: some ContiguousBytesView, challenge: [UInt8], for operation: SignCore.Operation,
+        transportKey: [UInt8]
     ) throws -> [UInt8] {
         do {
             let passwordCount = password.withBytes { $0.count }
-            let message = try SecureBytes(count: passwordCount + challenge.count) { out in
+            let digest = operation.digest
+            let message = try SecureBytes(count: passwordCount + challenge.count + digest.count) { out in
                 password.withBytes {
                     UnsafeMutableRawBufferPointer(rebasing: out[0..<passwordCount]).copyMemory(from: $0)
                 }
-                UnsafeMutableRawBufferPointer(rebasing: out[passwordCount...]).copyBytes(from: challenge)
+                UnsafeMutableRawBufferPointer(rebasing: out[passwordCount..<passwordCount + challenge.count])
+                    .copyBytes(from: challenge)
+                UnsafeMutableRawBufferPointer(rebasing: out[(passwordCount + challenge.count)...]).copyBytes(from: digest)
             }
             return try SealedBox.seal(message, to: transportKey)
         } catch {

@@ -282,7 +282,8 @@ import Testing
             let activation = try await core.authorize(
                 keyID: info.id, owner: Chain.owner, hashes: [hash],
                 factors: Chain.factors(
-                    core, owner: Chain.owner, clock: chain.clock, biometricKey: chain.biometricKey, totp: totp))
+                    core, owner: Chain.owner, for: .authorize(keyID: info.id, hashes: [hash]), clock: chain.clock,
+                    biometricKey: chain.biometricKey, totp: totp))
             let signatures = try await core.sign(keyID: info.id, owner: Chain.owner, sad: activation.sad, hashes: [hash])
             return (info, try #require(signatures.first))
         }

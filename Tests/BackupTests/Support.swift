@@ -34,13 +34,14 @@ struct Chain {
         let clock = ManualClock(startTime)
         let biometricKey = try Ed25519.PrivateKey()
         let (key, otpauth) = try await withCore(folder: folder, clock: clock, biometricKey: biometricKey) { core in
-            let live = try factors(core, owner: owner, clock: clock, biometricKey: biometricKey)
+            let live = try factors(core, owner: owner, for: .createKey, clock: clock, biometricKey: biometricKey)
             try await core.recordConsent(
                 owner: owner, termsHash: terms, challenge: live.challenge, biometric: live.biometric)
             let key = try await core.createKey(
-                owner: owner, factors: factors(core, owner: owner, clock: clock, biometricKey: biometricKey))
+                owner: owner, factors: factors(core, owner: owner, for: .createKey, clock: clock, biometricKey: biometricKey))
             let uri = try await core.enrolTOTP(
-                keyID: key.id, owner: owner, factors: factors(core, owner: owner, clock: clock, biometricKey: biometricKey))
+                keyID: key.id, owner: owner,
+                factors: factors(core, owner: owner, for: .enrolTOTP(keyID: key.id), clock: clock, biometricKey: biometricKey))
             return (key, uri.withBytes { String(decoding: $0, as: UTF8.self) })
         }
         return Chain(root: root, folder: folder, clock: clock, biometricKey: biometricKey, key: key, otpauth: otpauth)
@@ -53,7 +54,7 @@ struct Chain {
         let ledger = try Ledger.open(folder: folder, clock: clock)
         ledger.start()
         defer { ledger.shutdown() }
-        var configuration = SignCore.Configuration(biometricServiceKey: biometricKey.publicKey)
+        var configuration = SignCore.Configuration(biometricServiceKey: biometricKey.publicKey, origin: "test.tamga.local/log")
         configuration.argon2 = .testOnly
         let core = try SignCore(
             journal: ledger, backend: Ledger.softwareHSM(folder), configuration: configuration,
@@ -61,15 +62,17 @@ struct Chain {
         return try await body(core)
     }
 
-    /// Factors as an honest owner's app and the biometric service would make them.
+    /// Factors for `operation` as an honest owner's app and the biometric service would make them.
     static func factors(
-        _ core: SignCore, owner: String, clock: ManualClock, biometricKey: Ed25519.PrivateKey, totp: String? = nil
+        _ core: SignCore, owner: String, for operation: SignCore.Operation, clock: ManualClock,
+        biometricKey: Ed25519.PrivateKey, totp: String? = nil
     ) throws -> SignCore.Factors {
         let challenge = try core.challenge(owner: owner).bytes
         return SignCore.Factors(
             challenge: challenge,
             sealedPassword: try SignCoreClient.sealPassword(
-                Array(password.utf8), challenge: challenge, transportKey: core.transportPublicKey),
+                Array(password.utf8), challenge: challenge, for: operation,
+                transportKey: core.transportKey().statement.publicKey),
             biometric: try SignCoreClient.biometricAssertion(
                 owner: owner, challenge: challenge, time: clock.now(), serviceKey: biometricKey),
             totp: totp)

@@ -114,6 +114,7 @@ import X509
             ("idleTimeout", { $0.idleTimeout = 7200 }), ("addressPrefixV4", { $0.addressPrefixV4 = 33 }),
             ("argon2MemoryMiB", { $0.argon2MemoryMiB = 18 }), ("argon2Passes", { $0.argon2Passes = 1 }),
             ("requestsPerMinute", { $0.requestsPerMinute = 10 }), ("minimumBiometricScore", { $0.minimumBiometricScore = 1001 }),
+            ("transportKeyHours", { $0.transportKeyHours = 0.1 }), ("transportKeyHours", { $0.transportKeyHours = .nan }),
         ] {
             var bad = configuration
             change(&bad)

@@ -40,7 +40,7 @@ import Testing
 
             let reply = try await f.post(
                 "/owner/v1/keys/\(key.id)/destroy",
-                ["factors": try await f.factors(owner: Self.owner, password: Self.password)])
+                ["factors": try await f.factors(owner: Self.owner, password: Self.password, for: .destroy(keyID: key.id))])
             #expect(reply.status == .ok, "\(reply.text)")
             #expect(try Self.files(in: f.folder.store, holding: seed) == [], "the seed is gone from every store file")
             #expect(try f.lastEntry().event == .keyDestroy)
@@ -58,7 +58,8 @@ import Testing
             #expect(try f.core.key(key.id).state == .locked)
             let seed = try Self.wrappedSeed(f, key.id)
             let byOwner = try await f.post(
-                "/owner/v1/keys/\(key.id)/destroy", ["factors": try await f.factors(owner: Self.owner, password: Self.password)])
+                "/owner/v1/keys/\(key.id)/destroy",
+                ["factors": try await f.factors(owner: Self.owner, password: Self.password, for: .destroy(keyID: key.id))])
             try f.expectRefusal(byOwner, .forbidden, "access_denied")
 
             let noToken = try await f.post("/operator/v1/keys/\(key.id)/erase", ["reason": "locked"])

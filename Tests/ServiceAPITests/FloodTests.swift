@@ -65,7 +65,7 @@ import Testing
             for _ in 0..<3 { _ = try await f.signHash(key.id, sad: String(repeating: "A", count: 43), hashes: randomHashes(1)) }
             _ = try await f.authorize(key.id, owner: "850505400456", password: Self.password, hashes: randomHashes(1))
             _ = try await f.post(
-                "/owner/v1/keys", ["owner": Self.owner, "factors": try await f.factors(owner: "850505400456", password: Self.password)])
+                "/owner/v1/keys", ["owner": Self.owner, "factors": try await f.factors(owner: "850505400456", password: Self.password, for: .createKey)])
             _ = try await f.post("/csc/v2/credentials/info", ["credentialID": unknown])
             #expect(f.ledger.head.treeSize == size)
             f.clock.advance(60_000)

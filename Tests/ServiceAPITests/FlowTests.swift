@@ -115,7 +115,7 @@ import Testing
             // Destroy, then every use is refused.
             let destroyed = try await f.post(
                 "/owner/v1/keys/\(key.id)/destroy",
-                ["factors": try await f.factors(owner: owner, password: Self.password)])
+                ["factors": try await f.factors(owner: owner, password: Self.password, for: .destroy(keyID: key.id))])
             #expect(destroyed.status == .ok, "\(destroyed.text)")
             #expect(destroyed.string("state") == "destroyed")
             #expect(try f.lastEntry().event == .keyDestroy)
@@ -134,7 +134,7 @@ import Testing
             let key = try await f.createKey(owner: owner, password: Self.password)
             let enrolled = try await f.post(
                 "/owner/v1/keys/\(key.id)/totp",
-                ["factors": try await f.factors(owner: owner, password: Self.password)])
+                ["factors": try await f.factors(owner: owner, password: Self.password, for: .enrolTOTP(keyID: key.id))])
             #expect(enrolled.status == .ok, "\(enrolled.text)")
             let uri = try #require(enrolled.string("otpauthURI"))
             #expect(uri.hasPrefix("otpauth://totp/"))

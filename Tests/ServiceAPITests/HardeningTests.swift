@@ -18,7 +18,9 @@ import Testing
         try await Fixture.run { f in
             let key = try await f.createKey(owner: Self.owner, password: Self.password)
             func authorize(score: Int64) async throws -> Reply {
-                var factors = try await f.factors(owner: Self.owner, password: Self.password)
+                let hash = randomHashes(1)[0]
+                var factors = try await f.factors(
+                    owner: Self.owner, password: Self.password, for: .authorize(keyID: key.id, hashes: [hash]))
                 let challenge = try decode64(factors["challenge"] as? String)
                 let assertion = try SignCoreClient.biometricAssertion(
                     owner: Self.owner, challenge: Array(challenge), time: f.clock.now(), score: score,
@@ -30,7 +32,7 @@ import Testing
                 return try await f.post(
                     "/csc/v2/credentials/authorize",
                     [
-                        "credentialID": key.id, "numSignatures": 1, "hashes": [Data(randomHashes(1)[0]).base64EncodedString()],
+                        "credentialID": key.id, "numSignatures": 1, "hashes": [Data(hash).base64EncodedString()],
                         "hashAlgorithmOID": Fixture.sha256OID, "authData": Fixture.authData(factors),
                     ])
             }
@@ -64,7 +66,8 @@ import Testing
         try await Fixture.run { f in
             let key = try await f.createKey(owner: Self.owner, password: Self.password)
             let enrolled = try await f.post(
-                "/owner/v1/keys/\(key.id)/totp", ["factors": try await f.factors(owner: Self.owner, password: Self.password)])
+                "/owner/v1/keys/\(key.id)/totp",
+                ["factors": try await f.factors(owner: Self.owner, password: Self.password, for: .enrolTOTP(keyID: key.id))])
             let uri = try #require(enrolled.string("otpauthURI"))
             f.clock.advance(30_000)
             let code = try SignCoreClient.totpCode(otpauthURI: uri, time: f.clock.now())

@@ -21,7 +21,7 @@ import Testing
             let key = try await f.createKey(owner: owner, password: password)
             var secrets: [String] = [password, Fixture.operatorToken]
 
-            let factors = try await f.factors(owner: owner, password: password)
+            let factors = try await f.factors(owner: owner, password: password, for: .enrolTOTP(keyID: key.id))
             secrets.append(factors["password"] as? String ?? "")
             let enrolled = try await f.post("/owner/v1/keys/\(key.id)/totp", ["factors": factors])
             let uri = try #require(enrolled.string("otpauthURI"))
@@ -51,7 +51,7 @@ import Testing
                 [
                     "keyID": key.id,
                     "factors": try await f.factors(
-                        owner: owner, password: password,
+                        owner: owner, password: password, for: .openCabinet(keyID: key.id),
                         otp: try SignCoreClient.totpCode(otpauthURI: uri, time: f.clock.now())),
                 ])
             let token = try #require(session.string("token"))

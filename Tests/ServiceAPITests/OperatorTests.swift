@@ -91,13 +91,20 @@ import X509
             let stranger = try await f.createKey(owner: "850505400456", password: Self.password)
             let strangers = try await f.post(
                 "/owner/v1/cabinet/session",
-                ["keyID": stranger.id, "factors": try await f.factors(owner: "850505400456", password: Self.password)])
+                [
+                    "keyID": stranger.id,
+                    "factors": try await f.factors(
+                        owner: "850505400456", password: Self.password, for: .openCabinet(keyID: stranger.id)),
+                ])
             let theirToken: String = try #require(strangers.string("token"))
             let theirs = try await f.post("/csc/v2/credentials/info", ["credentialID": key.id], bearer: theirToken)
             #expect(theirs.status == .ok && theirs.json["cert"] == nil)
             let session = try await f.post(
                 "/owner/v1/cabinet/session",
-                ["keyID": key.id, "factors": try await f.factors(owner: Self.owner, password: Self.password)])
+                [
+                    "keyID": key.id,
+                    "factors": try await f.factors(owner: Self.owner, password: Self.password, for: .openCabinet(keyID: key.id)),
+                ])
             let token: String = try #require(session.string("token"))
             let info = try await f.post("/csc/v2/credentials/info", ["credentialID": key.id], bearer: token)
             let cert = try #require(info.json["cert"] as? [String: Any])

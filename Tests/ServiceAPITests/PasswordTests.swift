@@ -17,7 +17,7 @@ import Testing
         try await Fixture.run { f in
             try await f.consent(Self.owner)
             let reply = try await f.post(
-                "/owner/v1/keys", ["owner": Self.owner, "factors": try await f.factors(owner: Self.owner, password: password)])
+                "/owner/v1/keys", ["owner": Self.owner, "factors": try await f.factors(owner: Self.owner, password: password, for: .createKey)])
             try f.expectRefusal(reply, .badRequest, "invalid_request", journal: .authFail, owner: Self.owner, reason: "weak-password")
             #expect(reply.string("error_description")?.contains(reason) == true, "\(reply.text)")
             #expect(try f.core.keys(owner: Self.owner).isEmpty)

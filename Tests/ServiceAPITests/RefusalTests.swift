@@ -33,7 +33,9 @@ import Testing
             let wrongPassword = try await f.authorize(key.id, owner: owner, password: "not the password", hashes: randomHashes(1))
             try f.expectRefusal(wrongPassword, .badRequest, "invalid_password", journal: .authFail, owner: owner, reason: "password")
 
-            var factors = try await f.factors(owner: owner, password: Self.password)
+            let hashes = randomHashes(1)
+            let operation = SignCore.Operation.authorize(keyID: key.id, hashes: hashes)
+            var factors = try await f.factors(owner: owner, password: Self.password, for: operation)
             let challenge = Array(try #require(Data(base64Encoded: factors["challenge"] as? String ?? "")))
             let forged = try SignCoreClient.biometricAssertion(
                 owner: owner, challenge: challenge, time: f.clock.now(), serviceKey: try Ed25519.PrivateKey())
@@ -42,30 +44,30 @@ import Testing
                 "signature": Data(forged.signature).base64EncodedString(),
             ]
             let wrongBiometric = try await f.post(
-                "/csc/v2/credentials/authorize", authorizeBody(key.id, factors, hashes: randomHashes(1)))
+                "/csc/v2/credentials/authorize", authorizeBody(key.id, factors, hashes: hashes))
             try f.expectRefusal(wrongBiometric, .badRequest, "invalid_biometric")
             try await f.expectCounted(purpose: "sign", reason: "biometric-signature", key: key.id)
 
-            let stale = try await f.factors(owner: owner, password: Self.password)
+            let stale = try await f.factors(owner: owner, password: Self.password, for: operation)
             f.clock.advance(121_000)
             let staleReply = try await f.post(
-                "/csc/v2/credentials/authorize", authorizeBody(key.id, stale, hashes: randomHashes(1)))
+                "/csc/v2/credentials/authorize", authorizeBody(key.id, stale, hashes: hashes))
             try f.expectRefusal(staleReply, .badRequest, "invalid_request")
             try await f.expectCounted(purpose: "sign", reason: "challenge", key: key.id)
 
-            let once = try await f.factors(owner: owner, password: Self.password)
-            let first = try await f.post("/csc/v2/credentials/authorize", authorizeBody(key.id, once, hashes: randomHashes(1)))
+            let once = try await f.factors(owner: owner, password: Self.password, for: operation)
+            let first = try await f.post("/csc/v2/credentials/authorize", authorizeBody(key.id, once, hashes: hashes))
             #expect(first.status == .ok, "\(first.text)")
             let replayed = try await f.post(
-                "/csc/v2/credentials/authorize", authorizeBody(key.id, once, hashes: randomHashes(1)))
+                "/csc/v2/credentials/authorize", authorizeBody(key.id, once, hashes: hashes))
             try f.expectRefusal(replayed, .badRequest, "invalid_request")
             try await f.expectCounted(purpose: "sign", reason: "challenge", key: key.id)
             #expect(replayed.string("error_description")?.hasPrefix("Invalid challenge") == true)
 
             // A stranger's biometric for the owner's key: the factors are not the key owner's.
-            let strangers = try await f.factors(owner: Self.stranger, password: Self.password)
+            let strangers = try await f.factors(owner: Self.stranger, password: Self.password, for: operation)
             let strangerReply = try await f.post(
-                "/csc/v2/credentials/authorize", authorizeBody(key.id, strangers, hashes: randomHashes(1)))
+                "/csc/v2/credentials/authorize", authorizeBody(key.id, strangers, hashes: hashes))
             try f.expectRefusal(strangerReply, .badRequest, "invalid_request")
             try await f.expectCounted(purpose: "sign", reason: "challenge", key: key.id)
         }
@@ -75,7 +77,7 @@ import Testing
         try await Fixture.run { f in
             let reply = try await f.post(
                 "/owner/v1/keys",
-                ["owner": Self.owner, "factors": try await f.factors(owner: Self.owner, password: Self.password)])
+                ["owner": Self.owner, "factors": try await f.factors(owner: Self.owner, password: Self.password, for: .createKey)])
             try f.expectRefusal(reply, .forbidden, "consent_required", journal: .authFail, owner: Self.owner, reason: "no-consent")
         }
     }

@@ -85,7 +85,7 @@ struct Fixture {
         ledger.start()
         defer { ledger.shutdown() }
         let biometricKey = try Ed25519.PrivateKey()
-        var coreConfiguration = SignCore.Configuration(biometricServiceKey: biometricKey.publicKey)
+        var coreConfiguration = SignCore.Configuration(biometricServiceKey: biometricKey.publicKey, origin: ledger.genesis.origin)
         coreConfiguration.argon2 = .testOnly
         let core = try SignCore(
             journal: ledger, backend: try Ledger.softwareHSM(folder), configuration: coreConfiguration,
@@ -131,26 +131,48 @@ struct Fixture {
 
     // MARK: the owner's side
 
-    /// Factors as the owner's app and the biometric service make them, fetched over HTTP.
-    func factors(owner: String, password: String, otp: String? = nil) async throws -> [String: Any] {
-        let challengeReply = try await post("/owner/v1/challenge", ["owner": owner])
-        #expect(challengeReply.status == .ok)
-        let challenge = try decode64(challengeReply.string("challenge"))
-        let transport = try await send(.get, "/owner/v1/transport-key")
-        let transportKey = try decode64(transport.string("transportKey"))
+    /// Factors for `operation` as the owner's app and the biometric service make them, fetched
+    /// over HTTP: the password is sealed to the transport key of a statement verified with the
+    /// log key, as an app pinning the genesis key does.
+    func factors(owner: String, password: String, for operation: SignCore.Operation, otp: String? = nil) async throws
+        -> [String: Any]
+    {
+        let (challenge, biometric) = try await liveness(owner: owner)
         let sealed = try SignCoreClient.sealPassword(
-            Array(password.utf8), challenge: Array(challenge), transportKey: Array(transportKey))
-        let assertion = try SignCoreClient.biometricAssertion(
-            owner: owner, challenge: Array(challenge), time: clock.now(), serviceKey: biometricKey)
+            Array(password.utf8), challenge: challenge, for: operation, transportKey: try await transportKey())
         var factors: [String: Any] = [
-            "challenge": challenge.base64EncodedString(), "password": Data(sealed).base64EncodedString(),
-            "biometric": [
-                "payload": Data(assertion.payload).base64EncodedString(),
-                "signature": Data(assertion.signature).base64EncodedString(),
-            ],
+            "challenge": Data(challenge).base64EncodedString(), "password": Data(sealed).base64EncodedString(),
+            "biometric": biometric,
         ]
         if let otp { factors["otp"] = otp }
         return factors
+    }
+
+    /// A challenge for `owner` over HTTP and the biometric service's assertion for it (as JSON).
+    func liveness(owner: String) async throws -> (challenge: [UInt8], biometric: [String: String]) {
+        let reply = try await post("/owner/v1/challenge", ["owner": owner])
+        #expect(reply.status == .ok)
+        let challenge = Array(try decode64(reply.string("challenge")))
+        let assertion = try SignCoreClient.biometricAssertion(
+            owner: owner, challenge: challenge, time: clock.now(), serviceKey: biometricKey)
+        return (
+            challenge,
+            [
+                "payload": Data(assertion.payload).base64EncodedString(),
+                "signature": Data(assertion.signature).base64EncodedString(),
+            ]
+        )
+    }
+
+    /// The transport key from `GET /owner/v1/transport-key`, after checking its statement's
+    /// signature by the log key, its origin and that it is valid now.
+    func transportKey() async throws -> [UInt8] {
+        let reply = try await send(.get, "/owner/v1/transport-key")
+        let note = try SignedNote(parsing: Array(try #require(reply.string("statement")).utf8))
+        let statement = try TransportKeyStatement(note: note, verifier: ledger.verifier)
+        #expect(statement.isValid(at: clock.now() / 1000))
+        #expect(Array(try decode64(reply.string("transportKey"))) == statement.publicKey)
+        return statement.publicKey
     }
 
     /// The same factors as CSC `authData`.
@@ -168,10 +190,10 @@ struct Fixture {
 
     /// The consent body: the terms, a challenge and the owner's biometric assertion for it.
     func consentBody(_ owner: String) async throws -> [String: Any] {
-        let factors = try await factors(owner: owner, password: "unused")
+        let (challenge, biometric) = try await liveness(owner: owner)
         return [
             "owner": owner, "termsHash": Self.terms.map { String(format: "%02x", $0) }.joined(),
-            "challenge": factors["challenge"] ?? "", "biometric": factors["biometric"] ?? [:],
+            "challenge": Data(challenge).base64EncodedString(), "biometric": biometric,
         ]
     }
 
@@ -194,7 +216,7 @@ struct Fixture {
     func createKey(owner: String, password: String) async throws -> (id: String, publicKey: [UInt8]) {
         try await consent(owner)
         let reply = try await post(
-            "/owner/v1/keys", ["owner": owner, "factors": try await factors(owner: owner, password: password)])
+            "/owner/v1/keys", ["owner": owner, "factors": try await factors(owner: owner, password: password, for: .createKey)])
         #expect(reply.status == .created, "\(reply.text)")
         let id = try #require(reply.string("keyID"))
         let publicKey = try decode64(reply.string("publicKey"))
@@ -210,7 +232,9 @@ struct Fixture {
             [
                 "credentialID": keyID, "numSignatures": numSignatures ?? hashes.count,
                 "hashes": hashes.map { Data($0).base64EncodedString() }, "hashAlgorithmOID": hashAlgorithmOID,
-                "authData": Self.authData(try await factors(owner: owner, password: password, otp: otp)),
+                "authData": Self.authData(
+                    try await factors(
+                        owner: owner, password: password, for: .authorize(keyID: keyID, hashes: hashes), otp: otp)),
             ])
     }
 
@@ -226,7 +250,7 @@ struct Fixture {
     func openSession(_ keyID: String, owner: String, password: String) async throws -> Reply {
         try await post(
             "/owner/v1/cabinet/session",
-            ["keyID": keyID, "factors": try await factors(owner: owner, password: password)])
+            ["keyID": keyID, "factors": try await factors(owner: owner, password: password, for: .openCabinet(keyID: keyID))])
     }
 
     // MARK: the journal

@@ -15,7 +15,7 @@ import Testing
         try await Harness.with { harness in
             let key = try await harness.createKey(owner: owner, password: password)
             let info = try await harness.core.openCabinet(
-                keyID: key.id, owner: owner, factors: harness.factors(owner: owner, password: password))
+                keyID: key.id, owner: owner, factors: harness.factors(owner: owner, password: password, for: .openCabinet(keyID: key.id)))
             #expect(info.id == key.id)
             #expect(info.owner == owner)
             let entries = try harness.entries()
@@ -34,7 +34,7 @@ import Testing
             let key = try await harness.createKey(owner: owner, password: password)
             await expectRefusal(.invalidPassword) {
                 try await harness.core.openCabinet(
-                    keyID: key.id, owner: owner, factors: harness.factors(owner: owner, password: "not the password"))
+                    keyID: key.id, owner: owner, factors: harness.factors(owner: owner, password: "not the password", for: .openCabinet(keyID: key.id)))
             }
             let last = try harness.lastEntry()
             #expect(last.event == .authFail)
@@ -51,7 +51,7 @@ import Testing
             let stranger = "850505400456"
             await expectRefusal(.notFound) {
                 try await harness.core.openCabinet(
-                    keyID: key.id, owner: stranger, factors: harness.factors(owner: stranger, password: password))
+                    keyID: key.id, owner: stranger, factors: harness.factors(owner: stranger, password: password, for: .openCabinet(keyID: key.id)))
             }
             try expectJournaled(harness, .authFail, owner: stranger, reason: "other-owner", key: key.id)
         }

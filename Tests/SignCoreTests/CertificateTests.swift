@@ -73,7 +73,7 @@ import X509
             #expect(try h.entries().allSatisfy { $0.event != .certAttach })
 
             try await h.core.destroyKey(
-                keyID: key.id, owner: owner, factors: h.factors(owner: owner, password: password))
+                keyID: key.id, owner: owner, factors: h.factors(owner: owner, password: password, for: .destroy(keyID: key.id)))
             let own = try certificate(for: key.publicKey, notAfter: Date(timeIntervalSince1970: 1_826_690_400))
             await expectRefusal(.forbidden) {
                 try await h.core.attachCertificate(

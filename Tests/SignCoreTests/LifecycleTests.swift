@@ -18,7 +18,7 @@ import Testing
         try await Harness.with { h in
             try await h.consent(owner: owner)
             #expect(try h.lastEntry().event == .consent)
-            let key = try await h.core.createKey(owner: owner, factors: h.factors(owner: owner, password: password))
+            let key = try await h.core.createKey(owner: owner, factors: h.factors(owner: owner, password: password, for: .createKey))
 
             // key.create names the key, its algorithm and the SHA-256 fingerprint of its public key.
             let created = try h.lastEntry()
@@ -61,7 +61,7 @@ import Testing
 
             // Destroy; then every use fails, and is journaled.
             try await h.core.destroyKey(
-                keyID: key.id, owner: owner, factors: h.factors(owner: owner, password: password))
+                keyID: key.id, owner: owner, factors: h.factors(owner: owner, password: password, for: .destroy(keyID: key.id)))
             #expect(try h.lastEntry().event == .keyDestroy)
             #expect(try h.core.key(key.id).state == .destroyed)
             #expect(try h.core.key(key.id).parameterSetOID == nil)
@@ -73,7 +73,7 @@ import Testing
             try await expectCounted(h, purpose: "sign", reason: "key-destroyed", key: key.id)
             await expectRefusal(.notFound) {
                 try await h.core.destroyKey(
-                    keyID: key.id, owner: owner, factors: h.factors(owner: owner, password: password))
+                    keyID: key.id, owner: owner, factors: h.factors(owner: owner, password: password, for: .destroy(keyID: key.id)))
             }
             #expect(try h.core.keys(owner: owner).map(\.id) == [key.id])
 

@@ -36,13 +36,13 @@ import Testing
     @Test func createNeedsBiometricAndAStrongEnoughPassword() async throws {
         try await Harness.with { h in
             try await h.consent(owner: owner)
-            var factors = try h.factors(owner: owner, password: password)
+            var factors = try h.factors(owner: owner, password: password, for: .createKey)
             factors.biometric = try SignCoreClient.biometricAssertion(
                 owner: stranger, challenge: factors.challenge, time: h.clock.now(), serviceKey: h.biometricKey)
             await expectRefusal(.invalidBiometric) { try await h.core.createKey(owner: owner, factors: factors) }
             try await expectCounted(h, purpose: "key.create", reason: "biometric-owner", key: nil)
             await expectRefusal(.invalidRequest) {
-                try await h.core.createKey(owner: owner, factors: h.factors(owner: owner, password: "short"))
+                try await h.core.createKey(owner: owner, factors: h.factors(owner: owner, password: "short", for: .createKey))
             }
             try expectJournaled(h, .authFail, owner: owner, reason: "weak-password")
             #expect(try h.core.keys(owner: owner).isEmpty)
@@ -137,7 +137,8 @@ import Testing
     @Test func sadForAnotherKeyOwnerOrHashIsRefused() async throws {
         try await Harness.with { h in
             let first = try await h.createKey(owner: owner, password: password)
-            let second = try await h.core.createKey(owner: owner, factors: h.factors(owner: owner, password: password))
+            let second = try await h.core.createKey(
+                owner: owner, factors: h.factors(owner: owner, password: password, for: .createKey))
             let theirs = try await h.createKey(owner: stranger, password: "stranger's password")
             let hashes = randomHashes(1)
             let activation = try await h.authorize(first, password: password, hashes: hashes)
@@ -190,7 +191,7 @@ import Testing
             await expectRefusal(.invalidRequest) {
                 try await h.core.authorize(
                     keyID: key.id, owner: owner, hashes: [hash, hash],
-                    factors: h.factors(owner: owner, password: password))
+                    factors: h.factors(owner: owner, password: password, for: .authorize(keyID: key.id, hashes: [hash, hash])))
             }
             await expectRefusal(.invalidRequest) {
                 try await h.core.sign(keyID: key.id, owner: "", sad: nil, hashes: [hash])
@@ -244,7 +245,7 @@ import Testing
             try await expectCounted(h, purpose: "sign", reason: "key-locked", key: key.id)
             await expectRefusal(.locked) {
                 try await h.core.destroyKey(
-                    keyID: key.id, owner: owner, factors: h.factors(owner: owner, password: password))
+                    keyID: key.id, owner: owner, factors: h.factors(owner: owner, password: password, for: .destroy(keyID: key.id)))
             }
         }
     }
@@ -257,7 +258,8 @@ import Testing
     func badBiometricAssertionsAreRefusedAndNotCounted(fault: BiometricFault) async throws {
         try await Harness.with(configure: { $0.minimumBiometricScore = 800 }) { h in
             let key = try await h.createKey(owner: owner, password: password)
-            var factors = try h.factors(owner: owner, password: password)
+            let hashes = randomHashes(1)
+            var factors = try h.factors(owner: owner, password: password, for: .authorize(keyID: key.id, hashes: hashes))
             let now = h.clock.now()
             func assertion(
                 owner: String? = nil, challenge: [UInt8]? = nil, time: Int64? = nil, score: Int64 = 900,
@@ -299,7 +301,7 @@ import Testing
                 expectedReason = "biometric-signature"
             }
             await expectRefusal(.invalidBiometric) {
-                try await h.core.authorize(keyID: key.id, owner: owner, hashes: randomHashes(1), factors: factors)
+                try await h.core.authorize(keyID: key.id, owner: owner, hashes: hashes, factors: factors)
             }
             try await expectCounted(h, purpose: "sign", reason: expectedReason, key: key.id)
             #expect(try h.core.key(key.id).failedAttempts == 0)
@@ -309,64 +311,70 @@ import Testing
     @Test func aGoodAssertionAtTheEdgesIsAccepted() async throws {
         try await Harness.with(configure: { $0.minimumBiometricScore = 800 }) { h in
             let key = try await h.createKey(owner: owner, password: password)
-            var factors = try h.factors(owner: owner, password: password)
+            let hashes = randomHashes(1)
+            var factors = try h.factors(owner: owner, password: password, for: .authorize(keyID: key.id, hashes: hashes))
             factors.biometric = try SignCoreClient.biometricAssertion(
                 owner: owner, challenge: factors.challenge, time: h.clock.now() - 120_000, score: 800,
                 serviceKey: h.biometricKey)
-            _ = try await h.core.authorize(keyID: key.id, owner: owner, hashes: randomHashes(1), factors: factors)
+            _ = try await h.core.authorize(keyID: key.id, owner: owner, hashes: hashes, factors: factors)
         }
     }
 
     @Test func challengesAreSingleUseShortLivedAndPerOwner() async throws {
         try await Harness.with { h in
             let key = try await h.createKey(owner: owner, password: password)
+            let hashes = randomHashes(1)
+            let operation = SignCore.Operation.authorize(keyID: key.id, hashes: hashes)
 
             // Reused: the second request with the same challenge (and assertion) is refused.
-            let factors = try h.factors(owner: owner, password: password)
-            _ = try await h.core.authorize(keyID: key.id, owner: owner, hashes: randomHashes(1), factors: factors)
+            let factors = try h.factors(owner: owner, password: password, for: operation)
+            _ = try await h.core.authorize(keyID: key.id, owner: owner, hashes: hashes, factors: factors)
             await expectRefusal(.invalidChallenge) {
-                try await h.core.authorize(keyID: key.id, owner: owner, hashes: randomHashes(1), factors: factors)
+                try await h.core.authorize(keyID: key.id, owner: owner, hashes: hashes, factors: factors)
             }
             try await expectCounted(h, purpose: "sign", reason: "challenge", key: key.id)
 
             // Expired after 120 s (the assertion is re-made fresh, so only the challenge is old).
-            var old = try h.factors(owner: owner, password: password)
+            var old = try h.factors(owner: owner, password: password, for: operation)
             h.clock.advance(120_001)
             old.biometric = try SignCoreClient.biometricAssertion(
                 owner: owner, challenge: old.challenge, time: h.clock.now(), serviceKey: h.biometricKey)
             await expectRefusal(.invalidChallenge) {
-                try await h.core.authorize(keyID: key.id, owner: owner, hashes: randomHashes(1), factors: old)
+                try await h.core.authorize(keyID: key.id, owner: owner, hashes: hashes, factors: old)
             }
             try await expectCounted(h, purpose: "sign", reason: "challenge", key: key.id)
 
             // Issued to another owner.
-            var foreign = try h.factors(owner: owner, password: password)
+            var foreign = try h.factors(owner: owner, password: password, for: operation)
             let theirs = try h.core.challenge(owner: stranger).bytes
             foreign.challenge = theirs
             foreign.sealedPassword = try SignCoreClient.sealPassword(
-                Array(password.utf8), challenge: theirs, transportKey: h.core.transportPublicKey)
+                Array(password.utf8), challenge: theirs, for: operation,
+                transportKey: h.core.transportKey().statement.publicKey)
             foreign.biometric = try SignCoreClient.biometricAssertion(
                 owner: owner, challenge: theirs, time: h.clock.now(), serviceKey: h.biometricKey)
             await expectRefusal(.invalidChallenge) {
-                try await h.core.authorize(keyID: key.id, owner: owner, hashes: randomHashes(1), factors: foreign)
+                try await h.core.authorize(keyID: key.id, owner: owner, hashes: hashes, factors: foreign)
             }
 
             // A password sealed with another challenge than the request's.
-            var mixed = try h.factors(owner: owner, password: password)
+            var mixed = try h.factors(owner: owner, password: password, for: operation)
             let other = try h.core.challenge(owner: owner).bytes
             mixed.sealedPassword = try SignCoreClient.sealPassword(
-                Array(password.utf8), challenge: other, transportKey: h.core.transportPublicKey)
+                Array(password.utf8), challenge: other, for: operation,
+                transportKey: h.core.transportKey().statement.publicKey)
             await expectRefusal(.invalidChallenge) {
-                try await h.core.authorize(keyID: key.id, owner: owner, hashes: randomHashes(1), factors: mixed)
+                try await h.core.authorize(keyID: key.id, owner: owner, hashes: hashes, factors: mixed)
             }
             try expectJournaled(h, .authFail, owner: owner, reason: "challenge", key: key.id)
 
             // Sealed to another transport key (e.g. the one before a restart).
-            var stale = try h.factors(owner: owner, password: password)
+            var stale = try h.factors(owner: owner, password: password, for: operation)
             stale.sealedPassword = try SignCoreClient.sealPassword(
-                Array(password.utf8), challenge: stale.challenge, transportKey: SealedBox.KeyPair().publicKey)
+                Array(password.utf8), challenge: stale.challenge, for: operation,
+                transportKey: SealedBox.KeyPair().publicKey)
             await expectRefusal(.invalidRequest) {
-                try await h.core.authorize(keyID: key.id, owner: owner, hashes: randomHashes(1), factors: stale)
+                try await h.core.authorize(keyID: key.id, owner: owner, hashes: hashes, factors: stale)
             }
             try expectJournaled(h, .authFail, owner: owner, reason: "password-box", key: key.id)
             #expect(try h.core.key(key.id).failedAttempts == 0)
@@ -377,17 +385,18 @@ import Testing
         try await Harness.with { h in
             let key = try await h.createKey(owner: owner, password: password)
             let missing = String(repeating: "0", count: 32)
+            let hashes = randomHashes(1)
             try await h.consent(owner: stranger)
             await expectRefusal(.notFound) {
                 try await h.core.authorize(
-                    keyID: missing, owner: owner, hashes: randomHashes(1),
-                    factors: h.factors(owner: owner, password: password))
+                    keyID: missing, owner: owner, hashes: hashes,
+                    factors: h.factors(owner: owner, password: password, for: .authorize(keyID: missing, hashes: hashes)))
             }
             try expectJournaled(h, .authFail, owner: owner, reason: "unknown-key", key: missing)
             await expectRefusal(.notFound) {
                 try await h.core.authorize(
-                    keyID: key.id, owner: stranger, hashes: randomHashes(1),
-                    factors: h.factors(owner: stranger, password: password))
+                    keyID: key.id, owner: stranger, hashes: hashes,
+                    factors: h.factors(owner: stranger, password: password, for: .authorize(keyID: key.id, hashes: hashes)))
             }
             try expectJournaled(h, .authFail, owner: stranger, reason: "other-owner", key: key.id)
             await expectRefusal(.notFound) { try h.core.key(missing) }
@@ -401,11 +410,11 @@ import Testing
             let key = try await h.createKey(owner: owner, password: password)
             await expectRefusal(.invalidPassword) {
                 try await h.core.destroyKey(
-                    keyID: key.id, owner: owner, factors: h.factors(owner: owner, password: "wrong password"))
+                    keyID: key.id, owner: owner, factors: h.factors(owner: owner, password: "wrong password", for: .destroy(keyID: key.id)))
             }
             try expectJournaled(h, .authFail, owner: owner, reason: "password", key: key.id)
             #expect(try h.lastEntry().record[field: "purpose"] == "destroy")
-            var noBiometric = try h.factors(owner: owner, password: password)
+            var noBiometric = try h.factors(owner: owner, password: password, for: .destroy(keyID: key.id))
             noBiometric.biometric = BiometricAssertion(
                 payload: noBiometric.biometric.payload, signature: Array(repeating: 0, count: 64))
             await expectRefusal(.invalidBiometric) {
@@ -413,12 +422,12 @@ import Testing
             }
             await expectRefusal(.notFound) {
                 try await h.core.destroyKey(
-                    keyID: key.id, owner: stranger, factors: h.factors(owner: stranger, password: password))
+                    keyID: key.id, owner: stranger, factors: h.factors(owner: stranger, password: password, for: .destroy(keyID: key.id)))
             }
             #expect(try h.core.key(key.id).state == .active)
             #expect(try h.entries().allSatisfy { $0.event != .keyDestroy })
             try await h.core.destroyKey(
-                keyID: key.id, owner: owner, factors: h.factors(owner: owner, password: password))
+                keyID: key.id, owner: owner, factors: h.factors(owner: owner, password: password, for: .destroy(keyID: key.id)))
             #expect(try h.core.key(key.id).state == .destroyed)
         }
     }

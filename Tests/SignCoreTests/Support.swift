@@ -30,6 +30,7 @@ struct Harness {
     let masterKey: SecureBytes
     let backend: SoftwareHSM
 
+    static let origin = "test.tamga.local/log"
     static let terms = Array(SHA256.hash(data: Array("Tamga cloud EDS consent, v1".utf8)))
 
     /// Runs `body` on a fresh harness for each of `journals` (by default: on the in-memory
@@ -60,7 +61,7 @@ struct Harness {
             }
             defer { ledger?.shutdown() }
             let biometricKey = try Ed25519.PrivateKey()
-            var configuration = SignCore.Configuration(biometricServiceKey: biometricKey.publicKey)
+            var configuration = SignCore.Configuration(biometricServiceKey: biometricKey.publicKey, origin: Self.origin)
             configuration.argon2 = .testOnly
             configure(&configuration)
             let masterKey = try MasterKey.load(from: folder.masterKey)
@@ -81,7 +82,7 @@ struct Harness {
 
     /// Another SignCore (new transport key, other configuration) on the same journal and backend.
     func reconfigured(_ configure: (inout SignCore.Configuration) -> Void) throws -> Harness {
-        var configuration = SignCore.Configuration(biometricServiceKey: biometricKey.publicKey)
+        var configuration = SignCore.Configuration(biometricServiceKey: biometricKey.publicKey, origin: Self.origin)
         configuration.argon2 = .testOnly
         configure(&configuration)
         let core = try SignCore(journal: journal, backend: backend, configuration: configuration, clock: clock)
@@ -90,13 +91,16 @@ struct Harness {
             biometricKey: biometricKey, masterKey: masterKey, backend: backend)
     }
 
-    /// Factors as an honest owner's app and the biometric service would make them.
-    func factors(owner: String, password: String, totp: String? = nil) throws -> SignCore.Factors {
+    /// Factors as an honest owner's app and the biometric service would make them for `operation`.
+    func factors(owner: String, password: String, for operation: SignCore.Operation, totp: String? = nil) throws
+        -> SignCore.Factors
+    {
         let challenge = try core.challenge(owner: owner).bytes
         return SignCore.Factors(
             challenge: challenge,
             sealedPassword: try SignCoreClient.sealPassword(
-                Array(password.utf8), challenge: challenge, transportKey: core.transportPublicKey),
+                Array(password.utf8), challenge: challenge, for: operation,
+                transportKey: core.transportKey().statement.publicKey),
             biometric: try SignCoreClient.biometricAssertion(
                 owner: owner, challenge: challenge, time: clock.now(), serviceKey: biometricKey),
             totp: totp)
@@ -113,7 +117,7 @@ struct Harness {
 
     func createKey(owner: String, password: String, consent: Bool = true) async throws -> KeyInfo {
         if consent { try await self.consent(owner: owner) }
-        return try await core.createKey(owner: owner, factors: factors(owner: owner, password: password))
+        return try await core.createKey(owner: owner, factors: factors(owner: owner, password: password, for: .createKey))
     }
 
     func authorize(_ key: KeyInfo, password: String, hashes: [[UInt8]], totp: String? = nil) async throws
@@ -121,7 +125,7 @@ struct Harness {
     {
         try await core.authorize(
             keyID: key.id, owner: key.owner, hashes: hashes,
-            factors: factors(owner: key.owner, password: password, totp: totp))
+            factors: factors(owner: key.owner, password: password, for: .authorize(keyID: key.id, hashes: hashes), totp: totp))
     }
 
     /// Every entry of the journal, read back from its bytes.

@@ -69,7 +69,7 @@ import Testing
         try await Harness.with { h in
             let key = try await h.createKey(owner: owner, password: password)
             let uriBytes = try await h.core.enrolTOTP(
-                keyID: key.id, owner: owner, factors: h.factors(owner: owner, password: password), algorithm: algorithm,
+                keyID: key.id, owner: owner, factors: h.factors(owner: owner, password: password, for: .enrolTOTP(keyID: key.id)), algorithm: algorithm,
                 digits: 8)
             let uri = uriBytes.withBytes { String(decoding: $0, as: UTF8.self) }
             #expect(
@@ -111,7 +111,7 @@ import Testing
         try await Harness.with { h in
             let key = try await h.createKey(owner: owner, password: password)
             let uri = try await h.core.enrolTOTP(
-                keyID: key.id, owner: owner, factors: h.factors(owner: owner, password: password)
+                keyID: key.id, owner: owner, factors: h.factors(owner: owner, password: password, for: .enrolTOTP(keyID: key.id))
             )
             .withBytes { String(decoding: $0, as: UTF8.self) }
             func code(_ offset: Int64) throws -> String {
@@ -138,13 +138,13 @@ import Testing
             await expectRefusal(.forbidden) { try await h.authorize(key, password: password, hashes: randomHashes(1)) }
             try expectJournaled(h, .authFail, owner: owner, reason: "totp-not-enrolled", key: key.id)
             let uri = try await h.core.enrolTOTP(
-                keyID: key.id, owner: owner, factors: h.factors(owner: owner, password: password)
+                keyID: key.id, owner: owner, factors: h.factors(owner: owner, password: password, for: .enrolTOTP(keyID: key.id))
             )
             .withBytes { String(decoding: $0, as: UTF8.self) }
             // Re-enrolling needs the enrolled TOTP too.
             await expectRefusal(.invalidOTP) {
                 try await h.core.enrolTOTP(
-                    keyID: key.id, owner: owner, factors: h.factors(owner: owner, password: password))
+                    keyID: key.id, owner: owner, factors: h.factors(owner: owner, password: password, for: .enrolTOTP(keyID: key.id)))
             }
             let hash = randomHashes(1)
             let activation = try await h.authorize(

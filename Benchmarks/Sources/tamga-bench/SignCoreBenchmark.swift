@@ -210,7 +210,7 @@ struct HSM: Sendable {
         let folder = try ScratchFolder(under: base, "signcore-\(name)")
         let ledger = try Chain.started(in: folder)
         let biometricKey = try Ed25519.PrivateKey()
-        var configuration = SignCore.Configuration(biometricServiceKey: biometricKey.publicKey)
+        var configuration = SignCore.Configuration(biometricServiceKey: biometricKey.publicKey, origin: ledger.genesis.origin)
         configuration.argon2 = SignCoreBenchmark.argon2
         configure(&configuration)
         let backend = try Ledger.softwareHSM(DataFolder(folder.path + "/data"))
@@ -223,13 +223,13 @@ struct HSM: Sendable {
         folder.remove()
     }
 
-    /// Factors as an honest owner's app and the biometric service make them.
-    func factors(owner: String) throws -> SignCore.Factors {
+    /// Factors for `operation` as an honest owner's app and the biometric service make them.
+    func factors(owner: String, for operation: SignCore.Operation) throws -> SignCore.Factors {
         let challenge = try core.challenge(owner: owner).bytes
         return SignCore.Factors(
             challenge: challenge,
             sealedPassword: try SignCoreClient.sealPassword(
-                Self.password, challenge: challenge, transportKey: core.transportPublicKey),
+                Self.password, challenge: challenge, for: operation, transportKey: core.transportKey().statement.publicKey),
             biometric: try SignCoreClient.biometricAssertion(
                 owner: owner, challenge: challenge, time: SystemClock().now(), serviceKey: biometricKey))
     }
@@ -240,10 +240,10 @@ struct HSM: Sendable {
             for i in 0..<count {
                 group.addTask {
                     let owner = "880101\(100_000 + i)"
-                    let live = try factors(owner: owner)
+                    let live = try factors(owner: owner, for: .createKey)
                     try await core.recordConsent(
                         owner: owner, termsHash: Self.terms, challenge: live.challenge, biometric: live.biometric)
-                    return (i, try await core.createKey(owner: owner, factors: factors(owner: owner)))
+                    return (i, try await core.createKey(owner: owner, factors: factors(owner: owner, for: .createKey)))
                 }
             }
             var keys: [(Int, KeyInfo)] = []
@@ -253,7 +253,7 @@ struct HSM: Sendable {
     }
 
     func authorize(_ key: KeyInfo, hashes: [[UInt8]]) async throws -> SignCore.Activation {
-        try await core.authorize(keyID: key.id, owner: key.owner, hashes: hashes, factors: factors(owner: key.owner))
+        try await core.authorize(keyID: key.id, owner: key.owner, hashes: hashes, factors: factors(owner: key.owner, for: .authorize(keyID: key.id, hashes: hashes)))
     }
 }
 
