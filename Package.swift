@@ -220,7 +220,7 @@ let package = Package(
             name: "ServiceAPITests",
             dependencies: [
                 "TestSupport", "Codecs", "ServiceAPI", "SignCore", "HSMBoundary", "Ledger", "PublicLog", "LedgerFormats", "Sodium", crypto,
-                x509, asn1, hummingbird, hummingbirdTesting, logging,
+                x509, asn1, hummingbird, hummingbirdTesting, logging, .product(name: "NIOCore", package: "swift-nio"),
             ],
             swiftSettings: swiftSettings),
         .testTarget(

@@ -315,8 +315,7 @@ final class Service: Sendable {
         let key = try await limitedKey(keyID, csc: false, purpose: "totp.enrol", context)
         let uri = try await core.enrolTOTP(
             keyID: key.id, owner: key.owner, factors: factors, algorithm: algorithm, digits: body.digits ?? 6)
-        let text = uri.withBytes { String(decoding: $0, as: UTF8.self) }
-        return Self.json(.object([("otpauthURI", .string(text))]))
+        return try Self.secretJSON(member: "otpauthURI", uri)
     }
 
     struct SessionBody: Decodable {

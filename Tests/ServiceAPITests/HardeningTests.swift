@@ -3,7 +3,9 @@ import Foundation
 import Hummingbird
 import Ledger
 import LedgerFormats
+import NIOCore
 import PublicLog
+import ServiceAPI
 import SignCore
 import TestSupport
 import Testing
@@ -69,6 +71,9 @@ import Testing
                 "/owner/v1/keys/\(key.id)/totp",
                 ["factors": try await f.factors(owner: Self.owner, password: Self.password, for: .enrolTOTP(keyID: key.id))])
             let uri = try #require(enrolled.string("otpauthURI"))
+            // Written from locked memory as it is, not through a JSON encoder: still exactly this JSON.
+            #expect(enrolled.text == "{\"otpauthURI\":\"\(uri)\"}")
+            #expect(enrolled.headers[.contentType] == "application/json")
             f.clock.advance(30_000)
             let code = try SignCoreClient.totpCode(otpauthURI: uri, time: f.clock.now())
             #expect(try await f.authorize(key.id, owner: Self.owner, password: Self.password, hashes: randomHashes(1), otp: code).status == .ok)
@@ -96,5 +101,17 @@ import Testing
             #expect(!description.contains("/") && !description.contains("store") && !description.contains(f.folder.path))
             #expect(f.logs.all.contains { $0.contains("temporarily_unavailable") && $0.contains("reason=") })
         }
+    }
+
+    /// The buffers a secret leaves in (libsodium's guarded heap) behave as NIO's own: they
+    /// grow, copy on write and keep their bytes until freed.
+    @Test func guardedBuffersWorkLikeOrdinaryOnes() {
+        var buffer = ByteBufferAllocator.guarded.buffer(capacity: 16)
+        buffer.writeString("otpauth://totp/")
+        let copy = buffer
+        buffer.writeBytes(Array(repeating: UInt8(ascii: "A"), count: 100_000))  // grows: reallocate
+        #expect(buffer.readableBytes == 100_015 && buffer.getString(at: 0, length: 15) == "otpauth://totp/")
+        #expect(buffer.getBytes(at: 100_014, length: 1) == [UInt8(ascii: "A")])
+        #expect(copy.readableBytes == 15 && copy.getString(at: 0, length: 15) == "otpauth://totp/")
     }
 }
