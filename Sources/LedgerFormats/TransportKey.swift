@@ -1,6 +1,6 @@
 import Codecs
 
-/// The HSM's transport key statement (docs/formats.md, "Transport key"): the X25519 key that
+/// The HSM's transport key statement (docs/formats.md, "Transport key statement"): the X25519 key that
 /// owners' apps seal passwords to (`crypto_box_seal`, R10), with the time it may be used,
 /// signed by the log key so that an app pinning the genesis key can tell it from a key a man
 /// in the middle put there. Its text is

@@ -99,10 +99,8 @@ extension SignCore {
     /// a refusal is only counted (`counted`), so nothing is journaled in an owner's name, no
     /// failure counts towards the lockout and no Argon2id runs without that owner's live
     /// biometric. Then the key, the password and TOTP, each refusal journaled as `auth.fail`.
-    func authenticate(keyID: String, owner: String, factors: Factors, for operation: Operation) async throws
-        -> Authenticated
-    {
-        let purpose = operation.purpose
+    func authenticate(owner: String, factors: Factors, for operation: Operation) async throws -> Authenticated {
+        let (keyID, purpose) = (operation.keyID, operation.purpose)
         let now = clock.now()
         let found = try loadKey(keyID)
         if let (reason, error) = checkLiveness(challenge: factors.challenge, factors.biometric, owner: owner, now: now) {
@@ -299,8 +297,7 @@ extension SignCore {
                         + "replaced regularly and at every node start) and seal password || challenge || operation "
                         + "digest to it"))
         }
-        let trailer = Self.challengeLength + 32
-        let length = message.count - trailer
+        let length = message.count - Self.challengeLength - 32
         guard length > 0, length <= Self.maxPasswordLength else {
             return .refused(
                 "password-box",
@@ -309,10 +306,11 @@ extension SignCore {
                     "the sealed message must be a 1-\(Self.maxPasswordLength) byte password followed by the "
                         + "32-byte challenge and the 32-byte operation digest"))
         }
-        guard Sodium.constantTimeEqual(SecretSlice(secret: message, range: length..<length + 32), factors.challenge) else {
+        let digestStart = length + Self.challengeLength
+        guard Sodium.constantTimeEqual(SecretSlice(secret: message, range: length..<digestStart), factors.challenge) else {
             return .refused("challenge", Self.challengeError)
         }
-        guard Sodium.constantTimeEqual(SecretSlice(secret: message, range: length + 32..<message.count), operation.digest)
+        guard Sodium.constantTimeEqual(SecretSlice(secret: message, range: digestStart..<message.count), operation.digest)
         else {
             return .refused(
                 "operation",

@@ -9,7 +9,7 @@ extension SignCore {
         try checkOwner(owner)
         try checkKeyID(keyID)
         return try await keyLocks.withLock(keyID) {
-            let record = try await authenticate(keyID: keyID, owner: owner, factors: factors, for: .openCabinet(keyID: keyID)).record
+            let record = try await authenticate(owner: owner, factors: factors, for: .openCabinet(keyID: keyID)).record
             try await journal(.cabinetOpen(key: keyID), owner: owner)
             return record.info
         }

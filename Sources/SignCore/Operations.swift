@@ -18,7 +18,8 @@ extension SignCore {
         try checkKeyID(keyID)
         try checkHashes(hashes)
         return try await keyLocks.withLock(keyID) {
-            let authenticated = try await authenticate(keyID: keyID, owner: owner, factors: factors, for: .authorize(keyID: keyID, hashes: hashes))
+            let authenticated = try await authenticate(
+                owner: owner, factors: factors, for: .authorize(keyID: keyID, hashes: hashes))
             guard let wrapping = authenticated.record.wrapping else { throw Self.damaged(keyID) }
             let key = try inHSM("unwrap the key") {
                 try KeyWrapping.unwrap(wrapping, kek: authenticated.kek, publicKey: authenticated.record.publicKey)
@@ -133,7 +134,7 @@ extension SignCore {
         try checkOwner(owner)
         try checkKeyID(keyID)
         try await keyLocks.withLock(keyID) {
-            let record = try await authenticate(keyID: keyID, owner: owner, factors: factors, for: .destroy(keyID: keyID)).record
+            let record = try await authenticate(owner: owner, factors: factors, for: .destroy(keyID: keyID)).record
             try await destroy(record, .keyDestroy(key: keyID))
         }
     }
@@ -189,7 +190,7 @@ extension SignCore {
             throw SignCoreError(.invalidRequest, "a TOTP code has 6 to 8 digits, not \(digits)")
         }
         return try await keyLocks.withLock(keyID) {
-            var record = try await authenticate(keyID: keyID, owner: owner, factors: factors, for: .enrolTOTP(keyID: keyID))
+            var record = try await authenticate(owner: owner, factors: factors, for: .enrolTOTP(keyID: keyID))
                 .record
             let (secret, sealed) = try inHSM("make the TOTP secret") {
                 let secret = try SecureBytes(randomCount: algorithm.secretLength)
