@@ -130,7 +130,7 @@ let package = Package(
             name: "Node",
             dependencies: [
                 "Codecs", "HSMBoundary", "Ledger", "LedgerFormats", "MerkleLog", "PublicAPI", "PublicLog", "Explorer",
-                "ServiceAPI", "SignCore", "Sodium", "Witness", hummingbird,
+                "BoundedHTTP", "ServiceAPI", "SignCore", "Sodium", "Witness", hummingbird,
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
@@ -143,14 +143,29 @@ let package = Package(
         .target(
             name: "Witness",
             dependencies: [
-                "Codecs", "HSMBoundary", "LedgerFormats", "LevelDB", "MerkleLog", "Sodium", hummingbird, logging,
+                "BoundedHTTP", "Codecs", "HSMBoundary", "LedgerFormats", "LevelDB", "MerkleLog", "Sodium", hummingbird, logging,
                 .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ],
             swiftSettings: swiftSettings),
 
+        // HTTP to servers Tamga does not trust: a deadline over head and body, capped bodies.
+        .target(
+            name: "BoundedHTTP",
+            dependencies: [
+                .product(name: "AsyncHTTPClient", package: "async-http-client"), .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings),
+
         // The auditor's verification: public data and the genesis only, never node code.
-        .target(name: "Audit", dependencies: ["Codecs", "MerkleLog", "LedgerFormats", crypto], swiftSettings: swiftSettings),
+        .target(
+            name: "Audit",
+            dependencies: [
+                "BoundedHTTP", "Codecs", "MerkleLog", "LedgerFormats", crypto,
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            ],
+            swiftSettings: swiftSettings),
 
         // The executables: parse arguments and wire.
         .executableTarget(

@@ -155,7 +155,7 @@ public struct ChainAudit: Sendable {
     private func checkFreshness(latest: VerifiedBlock?, calendar: DayCalendar) async throws -> [AuditWarning] {
         var warnings: [AuditWarning] = []
         let next = latest.map { $0.height + 1 } ?? 0
-        if try await source.fetch("blocks/\(next)") != nil {
+        if try await source.fetch("blocks/\(next)", limit: ResourceLimit.note) != nil {
             warnings.append(
                 AuditWarning(
                     subject: "blocks/latest",

@@ -38,7 +38,7 @@ public struct CheckpointWatch: Sendable {
     /// `verificationFailed` for a bad signature, a rollback or a split view, `unavailable` when
     /// the source cannot be read (the watch may go on).
     public mutating func poll() async throws(AuditError) -> Observation {
-        guard let bytes = try await source.fetch("checkpoint") else {
+        guard let bytes = try await source.fetch("checkpoint", limit: ResourceLimit.note) else {
             throw AuditError(.unavailable, "the source \(source) serves no /checkpoint at the moment")
         }
         let next = try PublicLog.verifyCheckpoint(bytes, subject: "checkpoint", verifier: verifier, witnesses: witnesses)

@@ -55,7 +55,7 @@ struct PublicLog: Sendable {
 
     /// The source must publish exactly the pinned genesis document.
     func checkGenesis() async throws(AuditError) {
-        guard let published = try await source.fetch("genesis") else {
+        guard let published = try await source.fetch("genesis", limit: ResourceLimit.note) else {
             throw AuditError(
                 failed: "genesis", "existence", "the source \(source) does not publish its genesis document at /genesis")
         }
@@ -70,7 +70,7 @@ struct PublicLog: Sendable {
     /// The checkpoint the source serves (a node with witnesses: the newest its quorum
     /// cosigned), signature and quorum verified.
     func checkpoint() async throws(AuditError) -> VerifiedCheckpoint {
-        guard let bytes = try await source.fetch("checkpoint") else {
+        guard let bytes = try await source.fetch("checkpoint", limit: ResourceLimit.note) else {
             throw AuditError(failed: "checkpoint", "existence", "the source \(source) serves no /checkpoint")
         }
         let checkpoint = try Self.verifyCheckpoint(bytes, subject: "checkpoint", verifier: verifier, witnesses: witnesses)
@@ -81,7 +81,7 @@ struct PublicLog: Sendable {
     /// The newest checkpoint of a node with witnesses (`/latest-checkpoint`), which may be
     /// newer than what they cosigned; nil when the source has none. Signature verified only.
     func newestCheckpoint() async throws(AuditError) -> VerifiedCheckpoint? {
-        guard let bytes = try await source.fetch("latest-checkpoint") else { return nil }
+        guard let bytes = try await source.fetch("latest-checkpoint", limit: ResourceLimit.note) else { return nil }
         return try Self.verifyCheckpoint(bytes, subject: "latest-checkpoint", verifier: verifier, witnesses: witnesses)
     }
 
@@ -109,13 +109,13 @@ struct PublicLog: Sendable {
     /// The newest block (`/blocks/latest`), signature verified, and the quorum unless asked not
     /// to; nil before the first day closes.
     func latestBlock(quorum: Bool = true) async throws(AuditError) -> VerifiedBlock? {
-        guard let bytes = try await source.fetch("blocks/latest") else { return nil }
+        guard let bytes = try await source.fetch("blocks/latest", limit: ResourceLimit.note) else { return nil }
         return try verifyBlock(bytes, subject: "blocks/latest", quorum: quorum)
     }
 
     /// Block `height`, signature verified and stating that height.
     func block(_ height: UInt64) async throws(AuditError) -> VerifiedBlock {
-        guard let bytes = try await source.fetch("blocks/\(height)") else {
+        guard let bytes = try await source.fetch("blocks/\(height)", limit: ResourceLimit.note) else {
             throw AuditError(failed: "block \(height)", "existence", "the source \(source) does not serve /blocks/\(height)")
         }
         return try verifyBlock(bytes, height: height)
@@ -133,7 +133,7 @@ struct PublicLog: Sendable {
                 func launch() {
                     let position = next
                     let path = "blocks/\(list[position])"
-                    group.addTask { (position, try await source.fetch(path)) }
+                    group.addTask { (position, try await source.fetch(path, limit: ResourceLimit.note)) }
                     next += 1
                 }
                 while next < min(limit, list.count) { launch() }

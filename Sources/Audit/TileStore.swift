@@ -125,10 +125,10 @@ final class TileStore: Sendable {
         } catch {
             throw AuditError(.invalidInput, error.message)
         }
-        var data = try await source.fetch(tile.path)
+        var data = try await source.fetch(tile.path, limit: width * Hash.byteCount)
         if data == nil, tile.isPartial, let full = try? Tile(level: key.level, index: key.index) {
             // The log has grown and replaced the partial tile with the full one.
-            if let wider = try await source.fetch(full.path) {
+            if let wider = try await source.fetch(full.path, limit: ResourceLimit.tile) {
                 guard wider.count == Tile.fullWidth * Hash.byteCount else {
                     throw AuditError(
                         failed: full.path, "length", expected: "\(Tile.fullWidth * Hash.byteCount) bytes",

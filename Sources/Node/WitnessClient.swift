@@ -1,4 +1,5 @@
 import AsyncHTTPClient
+import BoundedHTTP
 import Codecs
 import Foundation
 public import Ledger
@@ -66,11 +67,7 @@ public final class WitnessClient: Service, Sendable {
         self.timeout = timeout
         self.operatorID = operatorID
         self.logger = logger
-        var configuration = HTTPClient.Configuration()
-        configuration.redirectConfiguration = .disallow
-        configuration.timeout = .init(connect: .seconds(5), read: .seconds(10))
-        configuration.decompression = .disabled
-        http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+        http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: BoundedHTTP.configuration())
         statuses = Mutex(Dictionary(uniqueKeysWithValues: policy.witnesses.map { ($0.name, Status(name: $0.name)) }))
     }
 
@@ -270,21 +267,8 @@ public final class WitnessClient: Service, Sendable {
         request.method = .POST
         request.headers.add(name: "Content-Type", value: "text/plain; charset=utf-8")
         request.body = .bytes(ByteBuffer(string: body))
-        let end = ContinuousClock.now + timeout
-        let response = try await http.execute(request, timeout: .init(timeout))
-        // The deadline covers the body too (AsyncHTTPClient's ends with the head): a witness
-        // that trickles its answer must not hold the round.
-        let bytes = try await withThrowingTaskGroup(of: ByteBuffer?.self) { group in
-            group.addTask { try await response.body.collect(upTo: Self.maxAnswerBytes) }
-            group.addTask {
-                try await Task.sleep(until: end)
-                return nil
-            }
-            defer { group.cancelAll() }
-            guard let bytes = try await group.next() ?? nil else { throw HTTPClientError.deadlineExceeded }
-            return bytes
-        }
-        return (response.status.code, Array(bytes.readableBytesView))
+        // The deadline covers the body too: a witness that trickles its answer must not hold the round.
+        return try await BoundedHTTP.fetch(request, on: http, limit: Self.maxAnswerBytes, within: timeout)
     }
 
     /// The lines of `answer` that are valid cosignatures on `note` by a key of the policy.

@@ -1,4 +1,5 @@
 import AsyncHTTPClient
+import BoundedHTTP
 import Foundation
 import LedgerFormats
 import MerkleLog
@@ -49,11 +50,7 @@ final class DayCheck: Sendable {
     private let state = Mutex(State())
 
     init() {
-        var configuration = HTTPClient.Configuration()
-        configuration.redirectConfiguration = .disallow
-        configuration.timeout = .init(connect: .seconds(5), read: .seconds(20))
-        configuration.decompression = .disabled
-        http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+        http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: BoundedHTTP.configuration())
     }
 
     /// Cancels the running checks and closes the HTTP client.
@@ -172,19 +169,20 @@ final class DayCheck: Sendable {
         }
     }
 
-    /// The body of `url` when it answers 200 with exactly `bytes` bytes; nil for a 404. The
-    /// deadline covers the body too (AsyncHTTPClient's ends with the response head).
+    /// The body of `url` when it answers 200 with exactly `bytes` bytes; nil for a 404.
     private func get(_ url: String, bytes expected: Int) async throws -> [UInt8]? {
-        try await Self.first(within: Self.tileDeadline, "\(url) took longer than \(Self.tileDeadline)") {
-            let response = try await self.http.execute(HTTPClientRequest(url: url), timeout: .seconds(20))
-            if response.status == .notFound { return nil }
-            guard response.status == .ok else { throw WitnessError(.unavailable, "\(url): \(response.status.code)") }
-            let body = try await response.body.collect(upTo: expected)
-            guard body.readableBytes == expected else {
-                throw WitnessError(.unavailable, "\(url): \(body.readableBytes) bytes, not \(expected)")
-            }
-            return Array(body.readableBytesView)
+        let answer: (status: UInt, body: [UInt8])
+        do {
+            answer = try await BoundedHTTP.fetch(HTTPClientRequest(url: url), on: http, limit: expected, within: Self.tileDeadline)
+        } catch let failure as BoundedHTTP.Failure {
+            throw WitnessError(.unavailable, "\(url): \(failure)")
         }
+        if answer.status == 404 { return nil }
+        guard answer.status == 200 else { throw WitnessError(.unavailable, "\(url): \(answer.status)") }
+        guard answer.body.count == expected else {
+            throw WitnessError(.unavailable, "\(url): \(answer.body.count) bytes, not \(expected)")
+        }
+        return answer.body
     }
 
     /// `work`'s result, or `reason` thrown once `deadline` has passed (the work is cancelled).

@@ -106,7 +106,7 @@ struct ReceiptCommand: AsyncParsableCommand {
             let genesis = try AuditFiles.genesis(at: self.genesis)
             let bytes = try AuditFiles.read(file, what: "the receipt")
             var source: (any AuditSource)? = nil
-            if let url { source = try HTTPSource(url: url, timeout: timeout.seconds) }
+            if let url { source = try HTTPSource(url: url, timeout: timeout.duration) }
             if let dir { source = DirectorySource(path: dir) }
             let witnesses = try policy.map { path throws(AuditError) in try WitnessRequirement.load(path: path, genesis: genesis) } ?? .none
             let report = try await ReceiptAudit(receipt: bytes, genesis: genesis, source: source, witnesses: witnesses).run()

@@ -70,7 +70,7 @@ struct SourceOptions: ParsableArguments {
     /// The source, or nil when neither option was given (receipt allows that).
     func source() throws(AuditError) -> (any AuditSource)? {
         if let url {
-            return try HTTPSource(url: url, timeout: timeout.seconds, concurrency: concurrency ?? 16)
+            return try HTTPSource(url: url, timeout: timeout.duration, concurrency: concurrency ?? 16)
         }
         if let dir {
             var isDirectory: ObjCBool = false
@@ -103,6 +103,8 @@ struct Duration: ExpressibleByArgument, CustomStringConvertible, Sendable {
         self.seconds = seconds
     }
 
+    var duration: Swift.Duration { .milliseconds(Int64(seconds * 1000)) }
+
     init?(argument: String) {
         let units: [(String, Double)] = [("ms", 0.001), ("s", 1), ("m", 60), ("h", 3600)]
         var text = Substring(argument)
@@ -111,7 +113,8 @@ struct Duration: ExpressibleByArgument, CustomStringConvertible, Sendable {
             text = text.dropLast(suffix.count)
             scale = factor
         }
-        guard let value = Double(text), value.isFinite, value > 0 else { return nil }
+        // At most a week: a duration is a deadline or an interval, and fits Swift's Duration.
+        guard let value = Double(text), value.isFinite, value > 0, value * scale <= 604_800 else { return nil }
         seconds = value * scale
     }
 }
