@@ -29,6 +29,14 @@ struct VerifiedCheckpoint: Sendable {
 /// The public side of one log, read through a source and checked against the pinned genesis:
 /// the pieces every audit command starts from.
 struct PublicLog: Sendable {
+    /// The largest tree any Tamga log can have: an entry's `seq` is below 2^53 (JSON's exact
+    /// integers). 100,000 events a second for a century is 3.2e14, 28 times less. Every count
+    /// derived from a verified size (tiles, indexes, `Int64`) then fits.
+    static let maxTreeSize: UInt64 = 1 << 53
+    /// How far ahead of this machine's clock a block's day may end (clock differences), before
+    /// it is a block of a day that has not ended.
+    static let clockSkew: Int64 = 2 * 86_400
+
     let source: any AuditSource
     let genesis: Genesis
     let verifier: NoteVerifier
@@ -93,6 +101,11 @@ struct PublicLog: Sendable {
         do {
             let note = try SignedNote(parsing: bytes)
             let checkpoint = try Checkpoint(note: note, verifier: verifier)
+            guard checkpoint.size <= maxTreeSize else {
+                throw AuditError(
+                    failed: subject, "treeSize", expected: "<= 2^53", found: "\(checkpoint.size)",
+                    "no Tamga log can be that large (an entry's seq is below 2^53): the log signed a size it cannot have")
+            }
             guard let root = Hash(checkpoint.rootHash) else {
                 throw AuditError(failed: subject, "rootHash", "the root hash is not 32 bytes")
             }
@@ -107,10 +120,20 @@ struct PublicLog: Sendable {
     }
 
     /// The newest block (`/blocks/latest`), signature verified, and the quorum unless asked not
-    /// to; nil before the first day closes.
+    /// to; nil before the first day closes. Its day must have ended by this machine's clock
+    /// (give or take `clockSkew`), which bounds its height by the days since the genesis before
+    /// anything is fetched or counted by it.
     func latestBlock(quorum: Bool = true) async throws(AuditError) -> VerifiedBlock? {
         guard let bytes = try await source.fetch("blocks/latest", limit: ResourceLimit.note) else { return nil }
-        return try verifyBlock(bytes, subject: "blocks/latest", quorum: quorum)
+        let latest = try verifyBlock(bytes, subject: "blocks/latest", quorum: quorum)
+        let now = Int64(Date().timeIntervalSince1970)
+        guard latest.block.end <= now + Self.clockSkew else {
+            throw AuditError(
+                failed: "blocks/latest", "date", expected: "a day that has ended (now is \(BlockTime.formatInstant(now)))",
+                found: "\(latest.block.date), ending \(BlockTime.formatInstant(latest.block.end))",
+                "a block is sealed only once its day has ended: the log signed a block of a day to come")
+        }
+        return latest
     }
 
     /// Block `height`, signature verified and stating that height.
@@ -174,6 +197,20 @@ struct PublicLog: Sendable {
             throw AuditError(
                 failed: subject, "height", expected: "\(height)", found: "\(block.height)",
                 "the block served at /blocks/\(height) states another height: heights must run 0, 1, 2... with no gap")
+        }
+        // Before any height or size is used: block h closes startDate + h (so h is below the
+        // ~2.9 million days to 9999-12-31), and its tree is one a Tamga log can have.
+        let expectedDate = Int64(exactly: block.height).flatMap { try? genesis.startDate.adding(days: $0) }
+        guard let expectedDate, block.date == expectedDate.description else {
+            throw AuditError(
+                failed: subject, "date", expected: expectedDate?.description ?? "a date before 10000-01-01",
+                found: "\(block.date) at height \(block.height)",
+                "block h closes the date startDate + h: a date was skipped or repeated, or the height is impossible")
+        }
+        guard block.treeSize <= Self.maxTreeSize else {
+            throw AuditError(
+                failed: subject, "treeSize", expected: "<= 2^53", found: "\(block.treeSize)",
+                "no Tamga log can be that large (an entry's seq is below 2^53)")
         }
         guard let hash = Hash(block.hash), let root = Hash(block.rootHash), let dayRoot = Hash(block.dayRoot),
             let previous = Hash(block.previousHash)

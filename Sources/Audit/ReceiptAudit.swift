@@ -172,6 +172,7 @@ public struct ReceiptAudit: Sendable {
                 failed: "receipt checkpoint", "treeSize", expected: "<= \(tiles.referenceSize)", found: "\(large.size)",
                 "the receipt's checkpoint is larger than the log's latest one: the log rolled back, or showed the owner a split view")
         }
+        guard small.size > 0 else { return }  // the empty tree is a prefix of every tree
         do {
             let proof = try await tiles.withHashReader(treeSize: large.size) {
                 try MerkleTree.consistencyProof(size1: small.size, size2: large.size, reader: $0)

@@ -98,6 +98,9 @@ public struct AuditState: Codable, Hashable, Sendable {
         guard Hash(base64: rootHash) != nil, Hash(base64: blockHash) != nil else {
             throw AuditError(.invalidInput, "the state file's hashes are not base64 SHA-256 values: it was edited; delete it to start over")
         }
+        guard treeSize <= PublicLog.maxTreeSize, (try? genesis.startDate.adding(days: Int64(clamping: height))) != nil else {
+            throw AuditError(.invalidInput, "the state file's height or tree size is impossible for a Tamga log: it was edited; delete it to start over")
+        }
     }
 }
 

@@ -94,7 +94,7 @@ struct ReceiptCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("A static export of the public API.", valueName: "dir")) var dir: String?
     @Option(help: ArgumentHelp("The genesis document (pinned independently).", valueName: "file")) var genesis: String
     @Option(help: ArgumentHelp("A witness policy (tlog-policy): demand its quorum.", valueName: "file")) var policy: String?
-    @Option(help: ArgumentHelp("Network timeout per request.", valueName: "duration")) var timeout: Duration = Duration(seconds: 30)
+    @Option(help: ArgumentHelp("Deadline of each request, head and body, e.g. 30s.", valueName: "duration")) var timeout: Duration = Duration(seconds: 30)
     @Flag(help: "Print one JSON object instead of text.") var json = false
 
     func validate() throws {

@@ -53,7 +53,7 @@ struct SourceOptions: ParsableArguments {
     var genesis: String
     @Option(help: ArgumentHelp("A witness policy (tlog-policy): demand its quorum of cosignatures.", valueName: "file"))
     var policy: String?
-    @Option(help: ArgumentHelp("Network timeout per request, e.g. 30s.", valueName: "duration"))
+    @Option(help: ArgumentHelp("Deadline of each request, head and body, e.g. 30s (at most a week).", valueName: "duration"))
     var timeout: Duration = Duration(seconds: 30)
     @Option(help: ArgumentHelp("Fetches in flight at once (default: 16 over HTTP, 4 from a directory).", valueName: "n"))
     var concurrency: Int?
@@ -64,7 +64,9 @@ struct SourceOptions: ParsableArguments {
         guard (url == nil) != (dir == nil) else {
             throw ValidationError("give exactly one source: --url URL (a node) or --dir DIR (a static export)")
         }
-        if let concurrency, concurrency < 1 { throw ValidationError("--concurrency must be at least 1") }
+        if let concurrency, !(1...256).contains(concurrency) {
+            throw ValidationError("--concurrency is 1 to 256, not \(concurrency)")
+        }
     }
 
     /// The source, or nil when neither option was given (receipt allows that).
