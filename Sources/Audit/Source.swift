@@ -102,7 +102,9 @@ public struct HTTPSource: AuditSource {
             answer = try await BoundedHTTP.fetch(HTTPClientRequest(url: url), on: Self.client, limit: limit, within: timeout)
         } catch BoundedHTTP.Failure.tooLarge {
             throw .tooLarge(path, limit: limit)
-        } catch BoundedHTTP.Failure.deadline {
+        } catch let error as HTTPClientError where error != .deadlineExceeded {
+            throw AuditError(.unavailable, "GET \(url) failed: \(error); check the URL and the network")
+        } catch is BoundedHTTP.Failure, is HTTPClientError {
             throw AuditError(
                 .unavailable, "GET \(url) did not answer in full within \(timeout): is the node up? Try again or raise --timeout")
         } catch {
