@@ -30,6 +30,10 @@ public struct ChainAudit: Sendable {
     public let witnesses: WitnessRequirement
     /// Leaf tiles fetched per batch; the next batch is fetched while one is hashed.
     public var tilesPerBatch = 64
+    /// How long after a day ends its block may take to appear (ms): later, the day is overdue.
+    public var grace: Int64 = 3_600_000
+    /// The auditor's clock, ms since the epoch: which days have ended.
+    public var now: @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970 * 1000) }
 
     public init(source: any AuditSource, genesis: Genesis, state: AuditState? = nil, witnesses: WitnessRequirement = .none) {
         self.source = source
@@ -135,7 +139,8 @@ public struct ChainAudit: Sendable {
             try await walk.checkConsistency(
                 from: served.size, served.rootHash, to: checkpoint.size, checkpoint.rootHash, subject: "checkpoint")
         }
-        let warnings = walk.warnings + (try await checkFreshness(latest: latest, calendar: log.calendar))
+        try await Obligations(source: source).check(checkpointSize: checkpoint.size)
+        let warnings = walk.warnings + (try await checkSealing(latest: latest, log: log))
 
         let last = walk.previous
         return ChainReport(
@@ -149,26 +154,26 @@ public struct ChainAudit: Sendable {
             state: last.map { AuditState(genesis: genesis, block: $0) })
     }
 
-    /// Every day gets a block when it ends: a newer block than /blocks/latest, or days ended
-    /// long ago without one, deserve the auditor's attention (not a failure: a block can be
-    /// sealed while the audit runs, and a node can be down).
-    private func checkFreshness(latest: VerifiedBlock?, calendar: DayCalendar) async throws -> [AuditWarning] {
-        var warnings: [AuditWarning] = []
+    /// Every day that has ended has its block within `grace`, by the genesis calendar and this
+    /// machine's clock (a `/blocks/latest` that answers 404 while a day has ended fails too),
+    /// and `/blocks/latest` is the newest block: a next one may only be one sealed during this
+    /// audit, which a second read of `/blocks/latest` then shows (a warning).
+    private func checkSealing(latest: VerifiedBlock?, log: PublicLog) async throws -> [AuditWarning] {
         let next = latest.map { $0.height + 1 } ?? 0
+        var blocks = next
+        var warnings: [AuditWarning] = []
         if try await source.fetch("blocks/\(next)", limit: ResourceLimit.note) != nil {
+            let reread = try await log.latestBlock(quorum: false)
+            guard let reread, reread.height >= next else {
+                throw AuditError(
+                    failed: "blocks/latest", "height", expected: ">= \(next)", found: latest.map { "\($0.height)" } ?? "404",
+                    "block \(next) exists, yet /blocks/latest does not serve it: /blocks/latest must be the newest block")
+            }
             warnings.append(
-                AuditWarning(
-                    subject: "blocks/latest",
-                    message: "block \(next) exists beyond /blocks/latest: it was sealed during this audit, or /blocks/latest is stale; run again"))
+                AuditWarning(subject: "blocks/latest", message: "block \(next) was sealed during this audit; run again to verify it"))
+            blocks = reread.height + 1
         }
-        let lastEnd = try latest.map { $0.block.end * 1000 } ?? calendar.day(atHeight: 0).end.millisecondsSinceEpoch
-        let now = Int64(Date().timeIntervalSince1970 * 1000)
-        if now > lastEnd + 25 * 3_600_000 {
-            warnings.append(
-                AuditWarning(
-                    subject: "chain",
-                    message: "no block closes the days after \(instant(lastEnd / 1000)), though they have ended: the node is not sealing its days (down, or its clock is wrong)"))
-        }
+        try Obligations.checkSealed(blocks: blocks, latest: latest, calendar: log.calendar, now: now(), grace: grace)
         return warnings
     }
 
@@ -269,13 +274,10 @@ struct ChainWalk {
                 failed: subject, "date start", expected: instant(previous.block.end), found: instant(stated.start),
                 "a day starts when \(previous.subject)'s day ended: the days must be contiguous")
         }
-        // Whatever the zone, local midnight is within 15 hours of UTC midnight.
-        let midnight = expectedDate.days(since: LocalDate.earliest) * 86_400
-        let window: Int64 = 15 * 3600
-        guard abs(stated.start - midnight) <= window, abs(stated.end - (midnight + 86_400)) <= window else {
+        if let reason = Obligations.dayRuleBroken(date: expectedDate, start: stated.start, end: stated.end) {
             throw AuditError(
                 failed: subject, "date", found: "\(instant(stated.start)) ... \(instant(stated.end))",
-                "the stated day is not \(stated.date) in any time zone")
+                "the stated day is not \(stated.date) in any time zone: \(reason)")
         }
         do {
             let local = try calendar.day(atHeight: Int64(block.height))

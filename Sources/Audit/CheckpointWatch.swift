@@ -1,3 +1,4 @@
+import Foundation
 public import LedgerFormats
 import MerkleLog
 
@@ -5,10 +6,16 @@ import MerkleLog
 /// key and extend the last one seen, by a consistency proof built from the tiles. A smaller
 /// tree is a rollback; the same size with another root, or a larger tree that does not extend
 /// the old one, is a split view (the log shows different histories to different readers).
-/// With a witness policy, each checkpoint must also carry its quorum.
+/// With a witness policy, each checkpoint must also carry its quorum. Each poll also reads
+/// `/blocks/latest`: a day that ended more than `grace` ago without its block is an alarm.
 public struct CheckpointWatch: Sendable {
     public let source: any AuditSource
-    private let verifier: NoteVerifier
+    /// How long after a day ends its block may take to appear (ms).
+    public var grace: Int64 = 3_600_000
+    /// The auditor's clock, ms since the epoch.
+    public var now: @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970 * 1000) }
+    private let log: PublicLog
+    private var verifier: NoteVerifier { log.verifier }
     private let witnesses: WitnessRequirement
     private let tiles: TileStore
     private var last: VerifiedCheckpoint?
@@ -29,7 +36,7 @@ public struct CheckpointWatch: Sendable {
 
     public init(source: any AuditSource, genesis: Genesis, witnesses: WitnessRequirement = .none) throws(AuditError) {
         self.source = source
-        self.verifier = try PublicLog(source: source, genesis: genesis).verifier
+        self.log = try PublicLog(source: source, genesis: genesis)
         self.witnesses = witnesses
         self.tiles = TileStore(source: source, referenceSize: 0)
     }
@@ -43,6 +50,9 @@ public struct CheckpointWatch: Sendable {
         }
         let next = try PublicLog.verifyCheckpoint(bytes, subject: "checkpoint", verifier: verifier, witnesses: witnesses)
         try witnesses.require(next.cosigners, subject: "checkpoint")
+        let latest = try await log.latestBlock(quorum: false)
+        try Obligations.checkSealed(
+            blocks: latest.map { $0.height + 1 } ?? 0, latest: latest, calendar: log.calendar, now: now(), grace: grace)
         guard let last else {
             self.last = next
             return Observation(size: next.size, rootHash: next.rootHash.base64, change: .first, previousSize: nil, cosigners: next.cosigners)

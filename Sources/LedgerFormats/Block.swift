@@ -184,7 +184,7 @@ package enum BlockTime {
     }
 
     /// Exactly `YYYY-MM-DDTHH:MM:SSZ`: UTC, whole seconds, no leap second.
-    static func parseInstant(_ text: some StringProtocol, field: String) throws(LedgerFormatsError) -> Int64 {
+    package static func parseInstant(_ text: some StringProtocol, field: String) throws(LedgerFormatsError) -> Int64 {
         let b = Array(text.utf8)
         guard b.count == 20, let (year, month, day) = date(b), b[10] == UInt8(ascii: "T"), b[13] == UInt8(ascii: ":"),
             b[16] == UInt8(ascii: ":"), b[19] == UInt8(ascii: "Z"),

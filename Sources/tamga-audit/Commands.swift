@@ -1,6 +1,7 @@
 import ArgumentParser
 import Audit
 import Foundation
+import LedgerFormats
 
 struct Chain: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -13,6 +14,14 @@ struct Chain: AsyncParsableCommand {
             --state, only blocks newer than the saved one are verified (and the saved one must \
             still be in the chain); the state is updated when the chain verifies. With --policy, \
             every block verified and the checkpoint must carry the witnesses' quorum.
+
+            The CA's obligations, from the same public data and this machine's clock: every day \
+            that has ended has its block within --grace (a /blocks/latest that answers 404 while \
+            a day has ended fails too), /blocks/latest is the newest block, every block's day lasts \
+            22 to 26 hours and starts at a local midnight of some real UTC offset (a day that \
+            differs from this machine's tz database is a warning naming both), no entry bundles \
+            are published (tile/entries/... must answer 404: entries name their owners), and \
+            /compromises holds well-formed notices in time order.
               tamga-audit chain --url https://tamga.example.kz --genesis genesis.json --state audit.state
               tamga-audit chain --url https://tamga.example.kz --genesis genesis.json --policy witnesses.policy
             """
@@ -21,6 +30,19 @@ struct Chain: AsyncParsableCommand {
     @OptionGroup var options: SourceOptions
     @Option(help: ArgumentHelp("Remember the last verified block here; verify only newer ones next time.", valueName: "file"))
     var state: String?
+    @Option(help: ArgumentHelp("How long after a day ends its block may take to appear, e.g. 1h.", valueName: "duration"))
+    var grace: Duration = Duration(seconds: 3600)
+    @Option(
+        help: ArgumentHelp(
+            "Judge which days have ended as of this UTC time (e.g. 2026-12-01T00:00:00Z, when an archived copy was taken) instead of now.",
+            valueName: "time"))
+    var asOf: String?
+
+    func validate() throws {
+        if let asOf, (try? BlockTime.parseInstant(asOf, field: "--as-of")) == nil {
+            throw ValidationError("--as-of \(asOf) is not a UTC time like 2026-12-01T00:00:00Z")
+        }
+    }
 
     func run() async throws {
         let progress = ProgressBar(label: "verifying")
@@ -28,7 +50,9 @@ struct Chain: AsyncParsableCommand {
             let genesis = try options.loadGenesis()
             let saved = try state.flatMap { path throws(AuditError) in try AuditState.load(path: path) }
             guard let source = try options.source() else { throw ValidationError("give --url or --dir") }
-            let audit = ChainAudit(source: source, genesis: genesis, state: saved, witnesses: try options.witnesses(genesis))
+            var audit = ChainAudit(source: source, genesis: genesis, state: saved, witnesses: try options.witnesses(genesis))
+            audit.grace = Int64(grace.seconds * 1000)
+            if let asOf, let seconds = try? BlockTime.parseInstant(asOf, field: "--as-of") { audit.now = { seconds * 1000 } }
             let report = try await audit.run(progress: progress.update)
             progress.finish()
             if let state, let newState = report.state { try newState.save(path: state) }
@@ -175,8 +199,9 @@ struct Watch: AsyncParsableCommand {
             Each checkpoint must be signed by the genesis key and extend the previous one (a \
             consistency proof built from the tiles). Stops with exit status 1 and an ALARM line on \
             a bad signature, a smaller tree (rollback) or a tree that does not extend the previous \
-            one (split view), and with --policy on a checkpoint without the witnesses' quorum. \
-            Network errors are reported and polling goes on.
+            one (split view), with --policy on a checkpoint without the witnesses' quorum, and on \
+            a day that ended more than --grace ago without its block (OVERDUE). Network errors \
+            are reported and polling goes on.
               tamga-audit watch --url https://tamga.example.kz --genesis genesis.json --interval 30s
             """
     )
@@ -184,6 +209,8 @@ struct Watch: AsyncParsableCommand {
     @OptionGroup var options: SourceOptions
     @Option(help: ArgumentHelp("Time between polls.", valueName: "duration")) var interval: Duration = Duration(seconds: 30)
     @Option(help: ArgumentHelp("Stop after this many polls (default: never).", valueName: "n")) var count: Int?
+    @Option(help: ArgumentHelp("How long after a day ends its block may take to appear, e.g. 1h.", valueName: "duration"))
+    var grace: Duration = Duration(seconds: 3600)
 
     func validate() throws {
         if let count, count < 1 { throw ValidationError("--count must be at least 1") }
@@ -194,6 +221,7 @@ struct Watch: AsyncParsableCommand {
             let genesis = try options.loadGenesis()
             guard let source = try options.source() else { throw ValidationError("give --url or --dir") }
             var watch = try CheckpointWatch(source: source, genesis: genesis, witnesses: try options.witnesses(genesis))
+            watch.grace = Int64(grace.seconds * 1000)
             var polls = 0
             var verified = 0
             while count.map({ polls < $0 }) ?? true {

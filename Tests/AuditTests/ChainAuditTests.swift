@@ -7,6 +7,7 @@ import LedgerFormats
 import MerkleLog
 import Sodium
 import TestSupport
+import Synchronization
 import Testing
 
 /// The chain audit against the static export of a real node's chain, untouched and tampered
@@ -336,7 +337,9 @@ import Testing
 
     @Test func stateResumesAfterTheSavedBlock() async throws {
         let fixture = try await ChainFixture.shared()
-        let early = try await ChainAudit(source: DirectorySource(path: fixture.earlyExport), genesis: fixture.genesis).run()
+        var audit = ChainAudit(source: DirectorySource(path: fixture.earlyExport), genesis: fixture.genesis)
+        audit.now = { fixture.earlyTime }
+        let early = try await audit.run()
         let state = try #require(early.state)
         #expect(state.height == 1)
         #expect(state.treeSize == fixture.blocks[1].treeSize)
@@ -387,12 +390,155 @@ import Testing
         }
     }
 
-    @Test func staleLatestBlockIsReported() async throws {
+    /// /blocks/latest must be the newest block: an older one fails, unless a second read shows
+    /// the newer block (sealed during the audit), which is a warning.
+    @Test func staleLatestBlockFails() async throws {
         let fixture = try await ChainFixture.shared()
         let dir = try fixture.copy()
         try write(try read(dir, "blocks/3"), to: dir, "blocks/latest")
-        let report = try await ChainAudit(source: DirectorySource(path: dir), genesis: fixture.genesis).run()
-        #expect(report.blocks == 4)
-        #expect(report.warnings.contains { $0.subject == "blocks/latest" && $0.message.contains("block 4 exists") })
+        do {
+            _ = try await ChainAudit(source: DirectorySource(path: dir), genesis: fixture.genesis).run()
+            Issue.record("a stale /blocks/latest was accepted")
+        } catch {
+            #expect(error.subject == "blocks/latest" && error.field == "height", "\(error)")
+        }
+
+        let sealedMeanwhile = SwitchingSource(dir: dir, after: "blocks/4", then: try read(dir, "blocks/4"))
+        let report = try await ChainAudit(source: sealedMeanwhile, genesis: fixture.genesis).run()
+        #expect(report.warnings.contains { $0.subject == "blocks/latest" && $0.message.contains("sealed during this audit") })
+    }
+}
+
+/// A static export whose /blocks/latest changes to `then` once `after` has been read: a block
+/// sealed while the audit runs.
+final class SwitchingSource: AuditSource {
+    let directory: DirectorySource
+    let after: String
+    let then: [UInt8]
+    let switched = Mutex(false)
+
+    init(dir: String, after: String, then: [UInt8]) {
+        directory = DirectorySource(path: dir)
+        self.after = after
+        self.then = then
+    }
+
+    var concurrency: Int { directory.concurrency }
+    var description: String { directory.description }
+
+    func fetch(_ path: String, limit: Int) async throws(AuditError) -> [UInt8]? {
+        if path == "blocks/latest", switched.withLock({ $0 }) { return then }
+        let bytes = try await directory.fetch(path, limit: limit)
+        if path == after { switched.withLock { $0 = true } }
+        return bytes
+    }
+}
+
+/// Issue 16, point 2: the CA's obligations, each broken in a copy of the export.
+@Suite struct ObligationTests {
+    /// Two hours into the fixture's open day 5: day 4 ended two hours ago.
+    static func dayFive(_ fixture: ChainFixture) throws -> Int64 {
+        let calendar = try DayCalendar(genesis: fixture.genesis)
+        return try calendar.day(atHeight: 5).start.millisecondsSinceEpoch + 2 * 3_600_000
+    }
+
+    func failure(_ dir: String, _ fixture: ChainFixture, grace: Int64 = 3_600_000) async throws -> AuditError {
+        var audit = ChainAudit(source: DirectorySource(path: dir), genesis: fixture.genesis)
+        audit.now = { [now = try Self.dayFive(fixture)] in now }
+        audit.grace = grace
+        do {
+            let report = try await audit.run()
+            Issue.record("expected the audit to fail, it verified: \(report)")
+            throw CancellationError()
+        } catch let error as AuditError {
+            return error
+        }
+    }
+
+    @Test func anEndedDayWithoutItsBlockIsOverdue() async throws {
+        let fixture = try await ChainFixture.shared()
+        let dir = try fixture.copy()
+        try FileManager.default.removeItem(atPath: dir + "/blocks/4")
+        try write(try read(dir, "blocks/3"), to: dir, "blocks/latest")
+        let error = try await failure(dir, fixture)
+        #expect(error.subject == "block 4" && error.field == "existence", "\(error)")
+        #expect(error.expected?.contains(fixture.blocks[4].date) == true)
+        // Within a grace of three hours, day 4 (ended two hours ago) is not overdue yet.
+        var patient = ChainAudit(source: DirectorySource(path: dir), genesis: fixture.genesis)
+        patient.now = { [now = try Self.dayFive(fixture)] in now }
+        patient.grace = 3 * 3_600_000
+        #expect(try await patient.run().blocks == 4)
+    }
+
+    /// `watch` raises the alarm at the first poll after the grace has passed, not before.
+    @Test func watchRaisesTheOverdueAlarmWhenTheGraceHasPassed() async throws {
+        let fixture = try await ChainFixture.shared()
+        let dir = try fixture.copy()
+        try FileManager.default.removeItem(atPath: dir + "/blocks/4")
+        try write(try read(dir, "blocks/3"), to: dir, "blocks/latest")
+        let dayFour = try DayCalendar(genesis: fixture.genesis).day(atHeight: 4).end.millisecondsSinceEpoch
+        let clock = ManualClock(dayFour + 3_599_000)
+        var watch = try CheckpointWatch(source: DirectorySource(path: dir), genesis: fixture.genesis)
+        watch.now = { clock.now() }
+        #expect(try await watch.poll().change == .first)
+        clock.advance(1_000)
+        do {
+            _ = try await watch.poll()
+            Issue.record("an overdue day raised no alarm")
+        } catch {
+            #expect(error.subject == "block 4" && error.message.hasPrefix("OVERDUE"), "\(error)")
+        }
+    }
+
+    @Test func noBlockAtAllWhileDaysHaveEndedFails() async throws {
+        let fixture = try await ChainFixture.shared()
+        let dir = try fixture.copy()
+        try FileManager.default.removeItem(atPath: dir + "/blocks")
+        let error = try await failure(dir, fixture)
+        #expect(error.subject == "block 0" && error.found == "/blocks/latest answers 404", "\(error)")
+    }
+
+    /// Days that no zone has: 30 hours long, or starting 7 minutes past a quarter hour.
+    @Test(arguments: [(Int64(0), Int64(6 * 3600), "lasts"), (420, 420, "no local midnight")])
+    func aDayNoZoneHasFails(startShift: Int64, endShift: Int64, reason: String) async throws {
+        let fixture = try await ChainFixture.shared()
+        let dir = try fixture.copy()
+        var blocks = fixture.blocks
+        let last = blocks.count - 1
+        let shifted = { (block: Block, start: Int64, end: Int64) throws -> Block in
+            try Block(
+                origin: block.origin, treeSize: block.treeSize, rootHash: block.rootHash, height: block.height,
+                date: block.date, start: block.start + start, end: block.end + end, previousHash: block.previousHash,
+                dayFirst: block.dayFirst, dayRoot: block.dayRoot)
+        }
+        if startShift == 0 {
+            blocks[last] = try shifted(blocks[last], 0, endShift)
+        } else {
+            blocks = try blocks.map { try shifted($0, startShift, endShift) }
+        }
+        try writeBlocks(blocks, genesisHash: fixture.genesis.hash, key: fixture.logKey(), to: dir)
+        let error = try await failure(dir, fixture, grace: 86_400_000)
+        #expect(error.field == "date" && error.message.contains(reason), "\(error)")
+    }
+
+    @Test(arguments: ["tile/entries/000", "tile/entries/001.p/104"])
+    func publishedEntryBundlesFail(path: String) async throws {
+        let fixture = try await ChainFixture.shared()
+        let dir = try fixture.copy()
+        try write(fixture.entries.prefix(3).flatMap { $0 }, to: dir, path)
+        let error = try await failure(dir, fixture)
+        #expect(error.subject == path && error.field == "existence", "\(error)")
+    }
+
+    @Test(arguments: [
+        (nil, "existence"), ("{}", "format"), (#"[{"keyFingerprint":"ab","measures":"m"}]"#, "format"),
+        (#"[{"keyFingerprint":"abababababababababababababababababababababababababababababababab","measures":"m","time":"2026-12-02T00:00:00.000Z"},{"keyFingerprint":"cdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcd","measures":"m","time":"2026-12-01T00:00:00.000Z"}]"#, "order"),
+    ] as [(String?, String)])
+    func malformedCompromiseNoticesFail(body: String?, field: String) async throws {
+        let fixture = try await ChainFixture.shared()
+        let dir = try fixture.copy()
+        if let body { try write(Array(body.utf8), to: dir, "compromises") } else { try FileManager.default.removeItem(atPath: dir + "/compromises") }
+        let error = try await failure(dir, fixture)
+        #expect(error.subject == "compromises" && error.field == field, "\(error)")
     }
 }

@@ -20,8 +20,10 @@ struct ChainFixture: Sendable {
     let folder: DataFolder
     /// The static export of the final chain (pristine; copy it before changing anything).
     let export: String
-    /// The export as it was after block 1 was sealed, for `--state` runs and rollbacks.
+    /// The export as it was after block 1 was sealed, for `--state` runs and rollbacks, and
+    /// when it was taken (ms): days after that have no block in it.
     let earlyExport: String
+    let earlyTime: Int64
     /// The pinned genesis document (a copy outside the export).
     let genesisFile: String
     let genesis: Genesis
@@ -88,12 +90,14 @@ private func buildFixture() async throws -> ChainFixture {
     var earlyReceipt: [UInt8] = []
     var dayOneFirst: UInt64 = 0
     var earlyExport = ""
+    var earlyTime: Int64 = 0
     for height in 0...5 {
         let day = try calendar.day(atHeight: Int64(height))
         clock.set(day.start.millisecondsSinceEpoch + 3_600_000)
         try await ledger.sealDueDays()
         if height == 2 {
             earlyExport = root + "/early"
+            earlyTime = clock.now()
             try writeExport(ledger, to: earlyExport)
         }
         let count = height == ChainFixture.emptyDay ? 0 : height == 5 ? ChainFixture.openDayEvents : ChainFixture.eventsPerDay
@@ -125,7 +129,7 @@ private func buildFixture() async throws -> ChainFixture {
         try Block(note: SignedNote(parsing: try #require(try ledger.blockNote(height))), verifier: ledger.verifier)
     }
     return ChainFixture(
-        folder: folder, export: export, earlyExport: earlyExport, genesisFile: genesisFile, genesis: ledger.genesis,
+        folder: folder, export: export, earlyExport: earlyExport, earlyTime: earlyTime, genesisFile: genesisFile, genesis: ledger.genesis,
         entries: entries, blocks: blocks, earlyReceipt: earlyReceipt,
         lateReceipt: Array(try ledger.receipt(seq: dayOneFirst).formatted.utf8),
         openReceipt: Array(try ledger.receipt(seq: head.treeSize - 3).formatted.utf8))
@@ -205,6 +209,7 @@ func writeRebuiltExport(
         origin: genesis.origin, size: UInt64(leaves.count),
         rootHash: try MerkleTree.treeHash(size: UInt64(leaves.count), reader: stored).bytes)
     try write(Array(try checkpoint.signed(by: key).formatted.utf8), to: root, "checkpoint")
+    try write(Array("[]".utf8), to: root, "compromises")
 }
 
 /// Runs a chain audit of `dir` and returns its failure (the test expects one).

@@ -77,9 +77,11 @@ import Testing
             return dir
         }
 
+        /// The chain's days are in the past: they are judged as of the chain's own clock.
         func audit(_ dir: String, policy: Bool = true) async throws -> ChainReport {
-            try await ChainAudit(source: DirectorySource(path: dir), genesis: ledger.genesis, witnesses: policy ? self.policy : .none)
-                .run()
+            var audit = ChainAudit(source: DirectorySource(path: dir), genesis: ledger.genesis, witnesses: policy ? try self.policy : .none)
+            audit.now = { [clock] in clock.now() }
+            return try await audit.run()
         }
 
         func failure(_ dir: String) async throws -> AuditError {
@@ -209,6 +211,7 @@ import Testing
         let chain = try await Chain()
         let dir = try chain.export()
         var watch = try CheckpointWatch(source: DirectorySource(path: dir), genesis: chain.ledger.genesis, witnesses: chain.policy)
+        watch.now = { [clock = chain.clock] in clock.now() }
         #expect(try await watch.poll().cosigners.names == ["w1", "w3"])
         try write(Array(chain.ledger.head.checkpoint.formatted.utf8), to: dir, "checkpoint")
         await #expect { _ = try await watch.poll() } throws: { ($0 as? AuditError)?.field == "cosignatures" }
@@ -223,13 +226,17 @@ import Testing
     @Test func theCommandLineSaysWhoCosignedAndFailsClosed() async throws {
         let good = try await Chain()
         let site = try good.export()
-        let ok = try runAudit(["chain", "--dir", site, "--genesis", good.genesisFile, "--policy", good.policyFile])
+        let asOf = BlockTime.formatInstant(good.clock.now() / 1000)
+        let ok = try runAudit(["chain", "--dir", site, "--genesis", good.genesisFile, "--policy", good.policyFile, "--as-of", asOf])
         #expect(ok.status == 0, "\(ok.output)")
         #expect(ok.stdout.contains("cosigners   checkpoint: w1, w3 (quorum met; not w2)"))
         #expect(ok.stdout.contains("blocks verified carrying each cosigner's line: w1 3, w2 3"))
 
         let bad = try await Chain(blockCosigners: [0: [2]])
-        let failed = try runAudit(["chain", "--dir", try bad.export(), "--genesis", bad.genesisFile, "--policy", bad.policyFile])
+        let failed = try runAudit([
+            "chain", "--dir", try bad.export(), "--genesis", bad.genesisFile, "--policy", bad.policyFile, "--as-of",
+            BlockTime.formatInstant(bad.clock.now() / 1000),
+        ])
         #expect(failed.status == 1, "\(failed.output)")
         #expect(failed.stdout.contains("FAILED chain: block 0, cosignatures"))
         #expect(failed.stdout.contains("found     cosigned by w3"))
