@@ -168,6 +168,9 @@ final class LineReader {
         try? handle.close()
     }
 
+    /// The longest line read: far above any entry (an entry's fields are bounded), far below memory.
+    static let maxLine = 1 << 20
+
     /// The next line, or nil at the end; a final line without newline counts, an empty last
     /// piece after the final newline does not.
     func next() throws(AuditError) -> ArraySlice<UInt8>? {
@@ -176,6 +179,11 @@ final class LineReader {
                 let line = buffer[position..<newline]
                 position = newline + 1
                 return line
+            }
+            // The rest of the buffer is one unfinished line: no entry is that long.
+            guard buffer.count - position <= Self.maxLine else {
+                throw AuditError(
+                    .invalidInput, "the journal export \(path) has a line longer than \(Self.maxLine) bytes: it is not a journal export")
             }
             if atEnd {
                 guard position < buffer.count else { return nil }

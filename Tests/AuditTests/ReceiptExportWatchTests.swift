@@ -132,6 +132,14 @@ import Testing
         #expect(report.warnings == [])
     }
 
+    /// A "journal" of one endless line is refused once the line is longer than any entry,
+    /// without reading the rest of the file into memory.
+    @Test func anEndlessLineIsRefused() async throws {
+        let fixture = try await ChainFixture.shared()
+        let error = try await failure([Array(repeating: UInt8(ascii: "x"), count: 3 << 20)], fixture)
+        #expect(error.code == .invalidInput && error.message.contains("longer than"), "\(error)")
+    }
+
     @Test func deletedEntryIsNamed() async throws {
         let fixture = try await ChainFixture.shared()
         var lines = fixture.entries
