@@ -31,6 +31,9 @@ final class TileStore: Sendable {
         let tiles: [Tile]
     }
 
+    /// At most this many tiles (8 KiB each, 32 MiB) are kept between computations.
+    static let maxCachedTiles = 4096
+
     init(source: any AuditSource, referenceSize: UInt64) {
         self.source = source
         self.state = Mutex(State(referenceSize: referenceSize))
@@ -74,6 +77,9 @@ final class TileStore: Sendable {
         }
         let fetched = try await fetchAll(wanted.map { TileKey(level: $0.level, index: $0.index) })
         state.withLock { state in
+            // A bounded cache (a long `watch`, a huge tree): one proof needs a few hundred tiles
+            // at most, so starting over now and then costs a few fetches, never the memory.
+            if state.tiles.count + fetched.count > Self.maxCachedTiles { state.tiles = [:] }
             for (key, data) in fetched where data.count > (state.tiles[key]?.count ?? 0) {
                 state.tiles[key] = data
             }
